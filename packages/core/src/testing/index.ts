@@ -1,0 +1,7 @@
+/**
+ * `@distro/core/testing`: conformance suites that every store and transport adapter
+ * runs with one call, and test helpers.
+ *
+ * @module
+ */
+export {};
