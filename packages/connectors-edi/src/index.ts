@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-edi`.
+ *
+ * @module
+ */
+export {};

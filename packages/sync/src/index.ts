@@ -1,0 +1,6 @@
+/**
+ * `@distro/sync`.
+ *
+ * @module
+ */
+export {};
