@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-crm/hubspot`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-crm/salesforce`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-ecommerce/shopify`.
+ *
+ * @module
+ */
+export {};

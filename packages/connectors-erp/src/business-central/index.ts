@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-erp/business-central`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-erp/files`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-erp/netsuite`.
+ *
+ * @module
+ */
+export {};

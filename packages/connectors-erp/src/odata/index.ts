@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-erp/odata`.
+ *
+ * @module
+ */
+export {};

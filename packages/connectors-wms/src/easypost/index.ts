@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-wms/easypost`.
+ *
+ * @module
+ */
+export {};

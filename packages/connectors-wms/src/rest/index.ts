@@ -1,0 +1,6 @@
+/**
+ * `@distro/connectors-wms/rest`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/business-central`.
+ *
+ * @module
+ */
+export {};

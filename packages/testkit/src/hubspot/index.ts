@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/hubspot`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/netsuite`.
+ *
+ * @module
+ */
+export {};

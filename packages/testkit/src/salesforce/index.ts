@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/salesforce`.
+ *
+ * @module
+ */
+export {};

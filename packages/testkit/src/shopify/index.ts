@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/shopify`.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@distro/testkit/wms`.
+ *
+ * @module
+ */
+export {};
