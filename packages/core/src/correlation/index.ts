@@ -1,1 +1,3 @@
-export {};
+export * from "./context";
+export * from "./headers";
+export * from "./traceparent";
