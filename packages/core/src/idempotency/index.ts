@@ -1,1 +1,5 @@
-export {};
+export * from "./errors";
+export * from "./fingerprint";
+export * from "./idempotent";
+export * from "./key";
+export * from "./store";

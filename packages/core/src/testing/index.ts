@@ -5,3 +5,5 @@
  * @module
  */
 export * from "./environment";
+export * from "./idempotency-store-conformance";
+export * from "./manual-clock";

@@ -1,0 +1,202 @@
+import { serializeError } from "../errors/index";
+import { IdempotencyInProgressError, IdempotencyKeyReuseError, IdempotentFailureError } from "./errors";
+import { fingerprintPayload } from "./fingerprint";
+import { type IdempotencyScope, scopedIdempotencyKey } from "./key";
+import type { IdempotencyRecord, IdempotencyStore } from "./store";
+
+/** Settings of {@link beginIdempotent} and {@link idempotent}. */
+export interface IdempotencyOptions {
+  /** Where claims and results are kept. */
+  store: IdempotencyStore;
+  /** The caller's key: an order id, a webhook delivery id, an EDI control number. */
+  key: string;
+  /** Tenant, system and operation the key is unique within. */
+  scope: IdempotencyScope;
+  /**
+   * The request payload. When given, its fingerprint is stored with the key, and a later
+   * use of the key with a different payload fails with {@link IdempotencyKeyReuseError}.
+   * It is fingerprinted before anything runs.
+   */
+  fingerprint?: unknown;
+  /** How long a claim holds before a crashed or hung run can be taken over. */
+  inProgressExpiryMs: number;
+  /** How long a completed (or stored failed) record is kept. */
+  retentionMs: number;
+  /**
+   * When a duplicate finds the key in progress, wait up to this long for the first run
+   * to finish and return its result (default 0: fail at once with
+   * {@link IdempotencyInProgressError}).
+   */
+  waitForInFlightMs?: number;
+  /** How often to look again while waiting (default 50 ms). */
+  pollIntervalMs?: number;
+  /**
+   * Which failures are stored as the key's outcome (replayed to later duplicates)
+   * instead of releasing the key for a retry. Default: none are stored.
+   */
+  storeFailures?: (error: unknown) => boolean;
+  /** The time source (defaults to `Date`). */
+  clock?: { now(): number };
+  /** How to wait between looks (defaults to a timer). */
+  sleep?: (milliseconds: number) => Promise<void>;
+}
+
+/** The holder of a claimed key: finish it with exactly one of the three methods. */
+export interface IdempotencyClaimHandle {
+  /** The scoped key. */
+  readonly key: string;
+  /** The payload fingerprint, when one was given. */
+  readonly fingerprint: string | undefined;
+  /**
+   * Stores the result.
+   *
+   * @param result - a JSON-safe result
+   * @returns false when the claim expired and was taken over before this call
+   */
+  complete(result: unknown): Promise<boolean>;
+  /**
+   * Stores a permanent failure as the key's outcome.
+   *
+   * @param error - what failed
+   * @returns false when the claim was lost
+   */
+  fail(error: unknown): Promise<boolean>;
+  /**
+   * Releases the key so a retry can run.
+   *
+   * @returns false when the claim was lost
+   */
+  release(): Promise<boolean>;
+}
+
+/** The outcome of {@link beginIdempotent}: run now, or the stored result of an earlier run. */
+export type IdempotencyBegin<T> =
+  | { outcome: "run"; handle: IdempotencyClaimHandle }
+  | { outcome: "completed"; result: T; record: IdempotencyRecord<T> };
+
+const defaultSleep = (milliseconds: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * The lower-level idempotency API: computes the scoped key and the fingerprint, then
+ * claims the key. Either the caller now holds it (`run`; finish with `complete`,
+ * `fail` or `release`), or an earlier run completed (`completed` with its result).
+ *
+ * @param options - store, key, scope, fingerprint payload and timings
+ * @returns `run` with a handle, or `completed` with the stored result
+ * @throws IdempotencyKeyReuseError when the key was used with a different payload
+ * @throws IdempotencyInProgressError when another run holds the key (after waiting, if asked)
+ * @throws IdempotentFailureError when the key's stored outcome is a permanent failure
+ * @throws ValidationError when the key or scope is empty, or the payload not JSON-safe
+ * @example
+ * ```ts
+ * import { beginIdempotent, createMemoryIdempotencyStore } from "@distro/core";
+ *
+ * const begin = await beginIdempotent<string>({
+ *   store: createMemoryIdempotencyStore(),
+ *   key: "1001",
+ *   scope: { system: "shopify", operation: "book-order" },
+ *   inProgressExpiryMs: 30_000,
+ *   retentionMs: 86_400_000,
+ * });
+ * if (begin.outcome === "run") await begin.handle.complete("SO-1");
+ * ```
+ */
+export async function beginIdempotent<T = unknown>(
+  options: IdempotencyOptions,
+): Promise<IdempotencyBegin<T>> {
+  const key = scopedIdempotencyKey(options.scope, options.key);
+  const fingerprint = options.fingerprint === undefined ? undefined : fingerprintPayload(options.fingerprint);
+  const { store, inProgressExpiryMs, retentionMs } = options;
+  const clock = options.clock ?? Date;
+  const sleep = options.sleep ?? defaultSleep;
+  const waitMs = Math.max(0, options.waitForInFlightMs ?? 0);
+  const pollMs = Math.max(1, options.pollIntervalMs ?? 50);
+  const deadline = clock.now() + waitMs;
+  const maxPolls = Math.ceil(waitMs / pollMs);
+
+  for (let poll = 0; ; poll++) {
+    const claim = await store.claim({ key, fingerprint, inProgressExpiryMs, retentionMs });
+    const record = claim.record;
+    if (claim.outcome === "claimed") {
+      const claimToken = record.claimToken;
+      return {
+        outcome: "run",
+        handle: {
+          key,
+          fingerprint,
+          complete: (result) => store.complete(key, claimToken, result, retentionMs),
+          fail: (error) => store.fail(key, claimToken, serializeError(error), retentionMs),
+          release: () => store.release(key, claimToken),
+        },
+      };
+    }
+    if (fingerprint !== undefined && record.fingerprint !== undefined && record.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReuseError(key, record);
+    }
+    if (record.status === "completed") {
+      return { outcome: "completed", result: record.result as T, record: record as IdempotencyRecord<T> };
+    }
+    if (record.status === "failed") {
+      throw new IdempotentFailureError(key, record.error ?? serializeError(undefined));
+    }
+    const retryAfterMs = Math.max(0, (record.lockedUntil ?? clock.now()) - clock.now());
+    if (poll >= maxPolls || clock.now() >= deadline) {
+      throw new IdempotencyInProgressError(key, retryAfterMs);
+    }
+    await sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
+  }
+}
+
+/**
+ * Runs `fn` at most once per scoped key: a repeated key returns the stored result
+ * without running `fn`; a duplicate during the run is refused (or waits, if asked); a
+ * failure releases the key for a retry unless `storeFailures` says it is permanent.
+ * The key and the payload fingerprint are computed before `fn` runs.
+ *
+ * @param fn - the side effect, returning a JSON-safe result
+ * @param options - store, key, scope, fingerprint payload and timings
+ * @returns the result of this run, or of the earlier one
+ * @throws IdempotencyKeyReuseError when the key was used with a different payload
+ * @throws IdempotencyInProgressError when another run holds the key
+ * @throws IdempotentFailureError when the key's stored outcome is a permanent failure
+ * @throws whatever `fn` throws, after releasing (or storing) the claim
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore, idempotent } from "@distro/core";
+ *
+ * const store = createMemoryIdempotencyStore();
+ * const order = { id: "1001", lines: [{ sku: "M8-BOLT", quantity: "300" }] };
+ * const bookOrder = async () => "SO-1";
+ * const orderNumber = await idempotent(bookOrder, {
+ *   store,
+ *   key: order.id,
+ *   scope: { tenant: "acme", system: "shopify", operation: "book-order" },
+ *   fingerprint: order,
+ *   inProgressExpiryMs: 30_000,
+ *   retentionMs: 7 * 86_400_000,
+ * });
+ * ```
+ */
+export async function idempotent<T>(fn: () => T | Promise<T>, options: IdempotencyOptions): Promise<T> {
+  const begin = await beginIdempotent<T>(options);
+  if (begin.outcome === "completed") return begin.result;
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    // The caller sees fn's own error; if giving the claim back fails too, the claim
+    // still ends at its in-progress expiry, so that failure is attached, not thrown.
+    try {
+      if (options.storeFailures?.(error)) await begin.handle.fail(error);
+      else await begin.handle.release();
+    } catch (storeError) {
+      if (typeof error === "object" && error !== null && !("idempotencyStoreError" in error)) {
+        Object.defineProperty(error, "idempotencyStoreError", { value: storeError, enumerable: false });
+      }
+    }
+    throw error;
+  }
+  await begin.handle.complete(result);
+  return result;
+}

@@ -1,0 +1,43 @@
+import { ValidationError, type ValidationIssue } from "../errors/index";
+
+/** Where an idempotency key is unique: per tenant (optional), system and operation. */
+export interface IdempotencyScope {
+  /** The tenant, for multi-tenant deployments. */
+  tenant?: string;
+  /** The system the key comes from, e.g. `shopify`, `edi-acme`. */
+  system: string;
+  /** The operation it protects, e.g. `book-order`. */
+  operation: string;
+}
+
+/**
+ * Builds the stored key from a scope and the caller's key, so that the same id from two
+ * systems (or two tenants, or two operations) never collides. Each part is
+ * percent-encoded, so a `/` inside a part cannot forge another scope.
+ *
+ * @param scope - tenant, system and operation
+ * @param key - the caller's key (an order id, a webhook id, an EDI control number)
+ * @returns `tenant/system/operation/key`, with an empty tenant part when there is none
+ * @throws ValidationError when the key, system or operation is empty or not a string
+ * @example
+ * ```ts
+ * import { scopedIdempotencyKey } from "@distro/core";
+ *
+ * scopedIdempotencyKey({ tenant: "acme", system: "shopify", operation: "book-order" }, "1001");
+ * // "acme/shopify/book-order/1001"
+ * ```
+ */
+export function scopedIdempotencyKey(scope: IdempotencyScope, key: string): string {
+  const issues: ValidationIssue[] = [];
+  const check = (value: unknown, path: (string | number)[]) => {
+    if (typeof value !== "string" || value.length === 0) {
+      issues.push({ code: "invalid_type", path, message: "Expected a non-empty string" });
+    }
+  };
+  check(key, ["key"]);
+  check(scope?.system, ["scope", "system"]);
+  check(scope?.operation, ["scope", "operation"]);
+  if (scope?.tenant !== undefined) check(scope.tenant, ["scope", "tenant"]);
+  if (issues.length > 0) throw new ValidationError("Invalid idempotency key or scope", issues);
+  return [scope.tenant ?? "", scope.system, scope.operation, key].map(encodeURIComponent).join("/");
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import type { SerializedError } from "../errors/index";
+
+/** Where a key stands: running, done with a result, or done with a stored failure. */
+export type IdempotencyStatus = "in_progress" | "completed" | "failed";
+
+/** What an {@link IdempotencyStore} keeps for one scoped key. */
+export interface IdempotencyRecord<T = unknown> {
+  /** The scoped key (see {@link scopedIdempotencyKey}). */
+  key: string;
+  /** The payload fingerprint the key was first used with, when one was given. */
+  fingerprint: string | undefined;
+  /** Running, completed, or failed with a stored (permanent) failure. */
+  status: IdempotencyStatus;
+  /** The token of the current claim; only its holder may complete, fail or release. */
+  claimToken: string;
+  /** The stored result, when completed. */
+  result?: T;
+  /** The stored failure, when failed. */
+  error?: SerializedError;
+  /** When the record was claimed, epoch milliseconds. */
+  createdAt: number;
+  /** When the record last changed, epoch milliseconds. */
+  updatedAt: number;
+  /** While in progress: when the claim expires and the key may be reclaimed. */
+  lockedUntil: number | undefined;
+  /** When the record is forgotten and the key may run again. */
+  expiresAt: number;
+}
+
+/** A request to claim a key. */
+export interface IdempotencyClaimRequest {
+  /** The scoped key. */
+  key: string;
+  /** The payload fingerprint, when one is checked. */
+  fingerprint: string | undefined;
+  /** How long the claim holds before a crashed or hung run can be taken over. */
+  inProgressExpiryMs: number;
+  /** How long the record is kept once the key is claimed (renewed on completion). */
+  retentionMs: number;
+}
+
+/**
+ * The answer to a claim: either this caller now holds the key (`claimed`), or a live
+ * record already exists (`existing`), whatever its status or fingerprint.
+ */
+export type IdempotencyClaim<T = unknown> =
+  | { outcome: "claimed"; record: IdempotencyRecord<T> }
+  | { outcome: "existing"; record: IdempotencyRecord<T> };
+
+/**
+ * The port every idempotency store implements (memory here; PostgreSQL and Redis in
+ * their own packages). All methods are async; `claim` is atomic: of any number of
+ * concurrent claims of one free key, exactly one gets `claimed`.
+ *
+ * Rules every store follows (checked by `describeIdempotencyStoreConformance`):
+ * - a record whose `expiresAt` has passed does not exist;
+ * - an `in_progress` record whose `lockedUntil` has passed may be claimed again, but
+ *   only with the same fingerprint (a different one sees the record as `existing`);
+ * - `complete`, `fail` and `release` act only for the holder of `claimToken`.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore } from "@distro/core";
+ *
+ * const store = createMemoryIdempotencyStore();
+ * const claim = await store.claim({ key: "k", fingerprint: undefined, inProgressExpiryMs: 30_000, retentionMs: 86_400_000 });
+ * if (claim.outcome === "claimed") await store.complete("k", claim.record.claimToken, { ok: true }, 86_400_000);
+ * ```
+ */
+export interface IdempotencyStore {
+  /**
+   * Claims a key atomically.
+   *
+   * @param request - key, fingerprint, in-progress expiry and retention
+   * @returns `claimed` with the new record, or `existing` with the live one
+   */
+  claim(request: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
+  /**
+   * Stores the result of the claimed run.
+   *
+   * @param key - the scoped key
+   * @param claimToken - the token from the claim
+   * @param result - a JSON-safe result
+   * @param retentionMs - how long to keep it from now
+   * @returns false when the claim was lost (expired and taken over), true when stored
+   */
+  complete(key: string, claimToken: string, result: unknown, retentionMs: number): Promise<boolean>;
+  /**
+   * Stores a permanent failure as the outcome of the claimed run.
+   *
+   * @param key - the scoped key
+   * @param claimToken - the token from the claim
+   * @param error - the serialised failure
+   * @param retentionMs - how long to keep it from now
+   * @returns false when the claim was lost, true when stored
+   */
+  fail(key: string, claimToken: string, error: SerializedError, retentionMs: number): Promise<boolean>;
+  /**
+   * Gives the key up so a retry can run (after a failure that is not stored).
+   *
+   * @param key - the scoped key
+   * @param claimToken - the token from the claim
+   * @returns false when the claim was lost, true when released
+   */
+  release(key: string, claimToken: string): Promise<boolean>;
+  /**
+   * Reads a live record.
+   *
+   * @param key - the scoped key
+   * @returns the record, or undefined when there is none or it has expired
+   */
+  get(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/** Settings of {@link createMemoryIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  /** The time source (defaults to `Date`). */
+  clock?: { now(): number };
+  /** At most this many records are kept; the oldest are dropped first (default 100,000). */
+  maxRecords?: number;
+}
+
+function copy<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+/**
+ * The in-memory {@link IdempotencyStore}: correct within one process, bounded in size.
+ * Results are copied on the way in and out, as a durable store would serialise them.
+ *
+ * @param options - clock and size bound
+ * @returns a store
+ * @example
+ * ```ts
+ * import { createMemoryIdempotencyStore, idempotent } from "@distro/core";
+ *
+ * const store = createMemoryIdempotencyStore({ maxRecords: 10_000 });
+ * const orderNumber = await idempotent(async () => "SO-1", {
+ *   store,
+ *   key: "1001",
+ *   scope: { system: "shopify", operation: "book-order" },
+ * });
+ * ```
+ */
+export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
+  const clock = options.clock ?? Date;
+  const maxRecords = options.maxRecords ?? 100_000;
+  const records = new Map<string, IdempotencyRecord>();
+
+  const live = (key: string, now: number): IdempotencyRecord | undefined => {
+    const record = records.get(key);
+    if (record === undefined) return undefined;
+    if (record.expiresAt <= now) {
+      records.delete(key);
+      return undefined;
+    }
+    return record;
+  };
+
+  const held = (key: string, claimToken: string, now: number): IdempotencyRecord | undefined => {
+    const record = live(key, now);
+    if (record === undefined || record.status !== "in_progress" || record.claimToken !== claimToken) {
+      return undefined;
+    }
+    return record;
+  };
+
+  const insert = (record: IdempotencyRecord): void => {
+    records.delete(record.key);
+    records.set(record.key, record);
+    while (records.size > maxRecords) {
+      const oldest = records.keys().next().value as string;
+      records.delete(oldest);
+    }
+  };
+
+  return {
+    async claim(request) {
+      const now = clock.now();
+      const existing = live(request.key, now);
+      const reclaimable =
+        existing !== undefined &&
+        existing.status === "in_progress" &&
+        (existing.lockedUntil ?? 0) <= now &&
+        existing.fingerprint === request.fingerprint;
+      if (existing !== undefined && !reclaimable) {
+        return { outcome: "existing", record: copy(existing) };
+      }
+      const record: IdempotencyRecord = {
+        key: request.key,
+        fingerprint: request.fingerprint,
+        status: "in_progress",
+        claimToken: randomUUID(),
+        createdAt: now,
+        updatedAt: now,
+        lockedUntil: now + request.inProgressExpiryMs,
+        expiresAt: now + Math.max(request.retentionMs, request.inProgressExpiryMs),
+      };
+      insert(record);
+      return { outcome: "claimed", record: copy(record) };
+    },
+    async complete(key, claimToken, result, retentionMs) {
+      const now = clock.now();
+      const record = held(key, claimToken, now);
+      if (record === undefined) return false;
+      record.status = "completed";
+      record.result = copy(result);
+      record.updatedAt = now;
+      record.lockedUntil = undefined;
+      record.expiresAt = now + retentionMs;
+      return true;
+    },
+    async fail(key, claimToken, error, retentionMs) {
+      const now = clock.now();
+      const record = held(key, claimToken, now);
+      if (record === undefined) return false;
+      record.status = "failed";
+      record.error = copy(error);
+      record.updatedAt = now;
+      record.lockedUntil = undefined;
+      record.expiresAt = now + retentionMs;
+      return true;
+    },
+    async release(key, claimToken) {
+      const record = held(key, claimToken, clock.now());
+      if (record === undefined) return false;
+      records.delete(key);
+      return true;
+    },
+    async get(key) {
+      return copy(live(key, clock.now()));
+    },
+  };
+}
