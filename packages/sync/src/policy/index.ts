@@ -1,0 +1,4 @@
+export * from "./default-policies";
+export * from "./policy-registry";
+export * from "./serve-decision";
+export * from "./sync-policy";
