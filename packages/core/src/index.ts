@@ -24,3 +24,4 @@ export * from "./messaging/index";
 export * from "./model/index";
 export * from "./money/index";
 export * from "./observability/index";
+export * from "./retry/index";

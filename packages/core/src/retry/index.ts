@@ -1,0 +1,3 @@
+export * from "./policy";
+export * from "./retry";
+export * from "./retry-after";
