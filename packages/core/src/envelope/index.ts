@@ -1,1 +1,4 @@
-export {};
+export * from "./attributes";
+export * from "./cloud-event";
+export * from "./create-event";
+export * from "./http-binding";
