@@ -202,8 +202,9 @@ export class FaultInjector {
   decide(request: SimulatorRequest): FaultDecision {
     let latencyMs = 0;
     let terminal: StatusFault | ResetFault | undefined;
-    for (const fault of this.list()) {
-      if (!matchesTarget(fault.spec, request)) continue;
+    this.live = this.live.filter((fault) => fault.active);
+    for (const fault of this.live) {
+      if (!fault.active || !matchesTarget(fault.spec, request)) continue;
       if (fault.spec.kind !== "latency" && terminal !== undefined) continue;
       if (!triggerFires(fault.spec, fault.applied, this.random)) continue;
       fault.applied += 1;

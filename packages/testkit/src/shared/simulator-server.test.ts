@@ -2,7 +2,7 @@ import { ValidationError } from "@distro/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { triggerFires } from "./faults";
-import { stringifyJson } from "./json";
+import { parseJsonExact, stringifyJson } from "./json";
 import { LeakyBucket } from "./leaky-bucket";
 import { jsonResponse, SimulatorRouter } from "./router";
 import { type SimulatorServer, startSimulatorServer } from "./simulator-server";
@@ -193,5 +193,36 @@ describe("WebhookSender", () => {
     expect(result.outcome).toBe("failed");
     expect(result.attempts.map((attempt) => attempt.status)).toEqual([0, 0]);
     expect(result.attempts[0]?.error).toBeTruthy();
+  });
+});
+
+describe("parseJsonExact", () => {
+  it("keeps every digit of big integers and leaves the rest as JSON.parse does", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+        fc.string(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (id, text, real) => {
+          const parsed = parseJsonExact(
+            `{"id":${id},"text":${JSON.stringify(text)},"real":${JSON.stringify(real)},"list":[${id}]}`,
+          ) as Record<string, unknown>;
+          const expected = Number.isSafeInteger(Number(id)) ? Number(id) : id.toString();
+          return (
+            parsed.id === expected &&
+            parsed.text === text &&
+            Object.is(parsed.real, JSON.parse(JSON.stringify(real))) &&
+            (parsed.list as unknown[])[0] === expected
+          );
+        },
+      ),
+    );
+  });
+
+  it("does not touch digits inside strings, including escaped quotes", () => {
+    expect(parseJsonExact('{"a":"x\\"9007199254740993","b":9007199254740993}')).toEqual({
+      a: 'x"9007199254740993',
+      b: "9007199254740993",
+    });
   });
 });
