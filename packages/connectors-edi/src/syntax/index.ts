@@ -1,0 +1,5 @@
+export * from "./decode";
+export * from "./ebcdic";
+export * from "./model";
+export * from "./parse";
+export * from "./serialize";
