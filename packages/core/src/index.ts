@@ -24,4 +24,5 @@ export * from "./messaging/index";
 export * from "./model/index";
 export * from "./money/index";
 export * from "./observability/index";
+export * from "./ports/index";
 export * from "./retry/index";
