@@ -188,6 +188,11 @@ function checkExtension(name: string, value: unknown, issues: ValidationIssue[])
  * event.data; // { orderNumber: "1001" }
  * ```
  */
+export function parseEvent<T>(
+  input: unknown,
+  options: ParseEventOptions<T> & { data: EventDataParser<T> },
+): CloudEvent<T> & { data: T };
+export function parseEvent<T = unknown>(input: unknown, options?: ParseEventOptions<T>): CloudEvent<T>;
 export function parseEvent<T = unknown>(input: unknown, options: ParseEventOptions<T> = {}): CloudEvent<T> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new ValidationError("Not a CloudEvent: expected an object", [

@@ -14,11 +14,11 @@ export interface HttpEventMessage {
 }
 
 /** A body as it may arrive: text, bytes, or nothing. */
-export type HttpBody = string | Uint8Array | ArrayBuffer | null | undefined;
+export type EventBody = string | Uint8Array | ArrayBuffer | null | undefined;
 
 const HEADER_PREFIX = "ce-";
 const HEX_DIGITS = "0123456789ABCDEF";
-const PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*$/;
+const NEEDS_DECODING = /[%\u0080-\uFFFF]/;
 const utf8Encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -72,7 +72,7 @@ export function encodeHeaderValue(value: string): string {
 export function decodeHeaderValue(value: string, name = "value"): string {
   let text = value.trim();
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = unquote(text, name);
-  if (PLAIN_ASCII.test(text)) return text;
+  if (!NEEDS_DECODING.test(text)) return text;
   // Header values are byte strings: a character below U+0100 is one byte (raw UTF-8
   // sent unencoded arrives that way); anything above is taken as text and UTF-8 encoded.
   const bytes: number[] = [];
@@ -173,7 +173,7 @@ export function toBinaryHttp(event: CloudEvent): HttpEventMessage {
   return { headers, body };
 }
 
-function toBytes(body: HttpBody): Uint8Array | undefined {
+function toBytes(body: EventBody): Uint8Array | undefined {
   if (body === null || body === undefined) return undefined;
   if (typeof body === "string") return utf8Encoder.encode(body);
   if (body instanceof Uint8Array) return body;
@@ -203,7 +203,7 @@ function decodeText(bytes: Uint8Array): string {
   }
 }
 
-function decodeData(body: HttpBody, contentType: string | undefined): unknown {
+function decodeData(body: EventBody, contentType: string | undefined): unknown {
   if (typeof body === "string" && body.length === 0) return undefined;
   const bytes = toBytes(body);
   if (bytes === undefined || bytes.length === 0) return undefined;
@@ -247,7 +247,7 @@ function decodeData(body: HttpBody, contentType: string | undefined): unknown {
  */
 export function fromBinaryHttp<T = unknown>(
   headers: Headers,
-  body: HttpBody,
+  body: EventBody,
   options: ParseEventOptions<T> = {},
 ): CloudEvent<T> {
   const record: Record<string, unknown> = {};
@@ -335,7 +335,7 @@ export function toStructured(event: CloudEvent): HttpEventMessage {
  * ```
  */
 export function fromStructured<T = unknown>(
-  body: HttpBody,
+  body: EventBody,
   headers?: Headers,
   options: ParseEventOptions<T> = {},
 ): CloudEvent<T> {
@@ -390,7 +390,7 @@ function essenceOf(contentType: string): string {
  */
 export function fromHttp<T = unknown>(
   headers: Headers,
-  body: HttpBody,
+  body: EventBody,
   options: ParseEventOptions<T> = {},
 ): CloudEvent<T> {
   const contentType = headers.get("content-type");
