@@ -1,1 +1,4 @@
-export {};
+export * from "./canonical";
+export * from "./compatibility";
+export * from "./contract";
+export * from "./registry";
