@@ -211,7 +211,12 @@ describe("parseJsonExact", () => {
           return (
             parsed.id === expected &&
             parsed.text === text &&
-            Object.is(parsed.real, JSON.parse(JSON.stringify(real))) &&
+            Object.is(
+              parsed.real,
+              /^-?\d+$/.test(JSON.stringify(real)) && !Number.isSafeInteger(real)
+                ? JSON.stringify(real)
+                : JSON.parse(JSON.stringify(real)),
+            ) &&
             (parsed.list as unknown[])[0] === expected
           );
         },
