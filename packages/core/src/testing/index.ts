@@ -7,3 +7,5 @@
 export * from "./environment";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
+export * from "./transport-conformance";
+export * from "./wait-until";

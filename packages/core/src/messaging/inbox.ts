@@ -1,0 +1,144 @@
+/** How a consumer finished with a message. */
+export type InboxOutcome = "handled" | "dead_lettered";
+
+/** The answer to {@link InboxStore.begin}. */
+export type InboxBegin =
+  | { status: "acquired"; token: string }
+  | { status: "done"; outcome: InboxOutcome }
+  | { status: "busy"; retryAfterMs: number };
+
+/**
+ * The consumer-side inbox port: remembers, per subscriber, which messages (by CloudEvents
+ * `source` + `id`) have been finished, so a redelivered or duplicated message is not
+ * handled twice. `begin` is atomic: of concurrent begins of one message exactly one gets
+ * `acquired`; the others see `busy` until the holder finishes or its lease runs out
+ * (so a crashed consumer's message is not stuck).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryInboxStore } from "@distro/core";
+ *
+ * const inbox = createMemoryInboxStore();
+ * const begin = await inbox.begin("billing", "erp\u0000evt-1", 60_000);
+ * if (begin.status === "acquired") await inbox.complete("billing", "erp\u0000evt-1", begin.token, "handled");
+ * ```
+ */
+export interface InboxStore {
+  /**
+   * Starts handling a message, unless it is finished or being handled.
+   *
+   * @param subscriber - the subscription's name
+   * @param messageKey - the message's `source` and `id`, joined
+   * @param leaseMs - how long the claim holds if the consumer never finishes
+   * @returns `acquired` with a token, `done` with the earlier outcome, or `busy`
+   */
+  begin(subscriber: string, messageKey: string, leaseMs: number): Promise<InboxBegin>;
+  /**
+   * Records how the message ended.
+   *
+   * @param subscriber - the subscription's name
+   * @param messageKey - the message key
+   * @param token - the token from `begin`
+   * @param outcome - handled, or dead-lettered
+   * @returns false when the lease was lost to another consumer
+   */
+  complete(subscriber: string, messageKey: string, token: string, outcome: InboxOutcome): Promise<boolean>;
+  /**
+   * Gives a claim back unfinished, so the message can be handled again.
+   *
+   * @param subscriber - the subscription's name
+   * @param messageKey - the message key
+   * @param token - the token from `begin`
+   * @returns false when the lease was lost
+   */
+  release(subscriber: string, messageKey: string, token: string): Promise<boolean>;
+  /**
+   * Forgets a message, so a replay with the same id is handled again.
+   *
+   * @param subscriber - the subscription's name
+   * @param messageKey - the message key
+   * @returns when forgotten
+   */
+  forget(subscriber: string, messageKey: string): Promise<void>;
+}
+
+/** Settings of {@link createMemoryInboxStore}. */
+export interface MemoryInboxStoreOptions {
+  /** At most this many messages are remembered; the oldest are forgotten first (default 100,000). */
+  maxEntries?: number;
+  /** Finished messages are forgotten after this long (default 7 days). */
+  retentionMs?: number;
+  /** The time source (defaults to `Date`). */
+  clock?: { now(): number };
+}
+
+interface InboxEntry {
+  token: string;
+  outcome: InboxOutcome | undefined;
+  until: number;
+}
+
+/**
+ * The in-memory {@link InboxStore}: bounded by count and by age, so it never grows
+ * without bound. A duplicate older than the bound is handled again; pair the handler
+ * with `idempotent` for effects that must never repeat.
+ *
+ * @param options - size bound, retention and clock
+ * @returns the inbox
+ * @example
+ * ```ts
+ * import { createBus, createMemoryInboxStore } from "@distro/core";
+ *
+ * const bus = createBus({ inbox: createMemoryInboxStore({ maxEntries: 50_000 }) });
+ * ```
+ */
+export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): InboxStore {
+  const maxEntries = Math.max(1, options.maxEntries ?? 100_000);
+  const retentionMs = options.retentionMs ?? 7 * 86_400_000;
+  const clock = options.clock ?? Date;
+  const entries = new Map<string, InboxEntry>();
+  let serial = 0;
+
+  const held = (id: string, token: string, now: number): InboxEntry | undefined => {
+    const entry = entries.get(id);
+    if (entry === undefined || entry.outcome !== undefined || entry.token !== token || entry.until <= now) {
+      return undefined;
+    }
+    return entry;
+  };
+
+  return {
+    async begin(subscriber, messageKey, leaseMs) {
+      const id = `${subscriber}\u0000${messageKey}`;
+      const now = clock.now();
+      const entry = entries.get(id);
+      if (entry !== undefined && entry.until > now) {
+        if (entry.outcome !== undefined) return { status: "done", outcome: entry.outcome };
+        return { status: "busy", retryAfterMs: entry.until - now };
+      }
+      serial += 1;
+      const token = String(serial);
+      entries.delete(id);
+      entries.set(id, { token, outcome: undefined, until: now + leaseMs });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+      return { status: "acquired", token };
+    },
+    async complete(subscriber, messageKey, token, outcome) {
+      const now = clock.now();
+      const entry = held(`${subscriber}\u0000${messageKey}`, token, now);
+      if (entry === undefined) return false;
+      entry.outcome = outcome;
+      entry.until = now + retentionMs;
+      return true;
+    },
+    async release(subscriber, messageKey, token) {
+      const id = `${subscriber}\u0000${messageKey}`;
+      if (held(id, token, clock.now()) === undefined) return false;
+      entries.delete(id);
+      return true;
+    },
+    async forget(subscriber, messageKey) {
+      entries.delete(`${subscriber}\u0000${messageKey}`);
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { DistroError } from "../errors/index";
+import type {
+  Transport,
+  TransportConsumer,
+  TransportDelivery,
+  TransportMessage,
+  TransportPublishOptions,
+  TransportSubscribeOptions,
+} from "./transport";
+
+/** Settings of {@link createMemoryTransport}. */
+export interface MemoryTransportOptions {
+  /**
+   * At most this many messages wait in one subscription's queue (not counting those
+   * handed to consumers); a publisher waits while a target queue is full (default 10,000).
+   */
+  capacity?: number;
+}
+
+interface Entry {
+  body: string;
+  key: string | undefined;
+  deliveryCount: number;
+}
+
+interface Consumer {
+  handler: (delivery: TransportDelivery) => void;
+  prefetch: number;
+  unsettled: Set<Entry>;
+  closed: boolean;
+}
+
+class Queue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  unshift(item: T): void {
+    if (this.head > 0) {
+      this.head -= 1;
+      this.items[this.head] = item;
+    } else {
+      this.items.unshift(item);
+    }
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head += 1;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+class Subscription {
+  readonly queue = new Queue<Entry>();
+  readonly consumers: Consumer[] = [];
+  private next = 0;
+  private scheduled = false;
+  readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  hasRoom(): boolean {
+    return this.queue.length < this.capacity;
+  }
+
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private pick(): Consumer | undefined {
+    const count = this.consumers.length;
+    for (let offset = 0; offset < count; offset++) {
+      const consumer = this.consumers[(this.next + offset) % count]!;
+      if (!consumer.closed && consumer.unsettled.size < consumer.prefetch) {
+        this.next = (this.next + offset + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  dispatch(): void {
+    while (this.queue.length > 0) {
+      const consumer = this.pick();
+      if (consumer === undefined) break;
+      const entry = this.queue.shift()!;
+      this.deliver(consumer, entry);
+    }
+    while (this.waiting.length > 0 && this.hasRoom()) this.waiting.shift()!();
+  }
+
+  private deliver(consumer: Consumer, entry: Entry): void {
+    consumer.unsettled.add(entry);
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled || consumer.closed || !consumer.unsettled.has(entry)) return false;
+      settled = true;
+      consumer.unsettled.delete(entry);
+      this.schedule();
+      return true;
+    };
+    const delivery: TransportDelivery = {
+      body: entry.body,
+      key: entry.key,
+      deliveryCount: entry.deliveryCount,
+      ack: () => {
+        settle();
+      },
+      nack: (options) => {
+        if (!settle()) return;
+        const again: Entry = { body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 };
+        const delayMs = options?.delayMs ?? 0;
+        if (delayMs > 0) {
+          setTimeout(() => {
+            this.queue.push(again);
+            this.schedule();
+          }, delayMs);
+        } else {
+          this.queue.unshift(again);
+        }
+      },
+    };
+    consumer.handler(delivery);
+  }
+
+  remove(consumer: Consumer): void {
+    consumer.closed = true;
+    const index = this.consumers.indexOf(consumer);
+    if (index >= 0) this.consumers.splice(index, 1);
+    const pending = [...consumer.unsettled].reverse();
+    consumer.unsettled.clear();
+    for (const entry of pending) {
+      this.queue.unshift({ body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 });
+    }
+    this.schedule();
+  }
+}
+
+/**
+ * The in-process {@link Transport}: one bounded queue per named subscription, delivery
+ * to its consumers in publish order (a redelivery goes back to the front), at most
+ * `prefetch` unsettled deliveries per consumer, and publishers that wait while a queue
+ * is full, so memory stays bounded. Unsettled deliveries of a closed consumer are
+ * delivered again. Messages published before any subscription exists reach nobody:
+ * subscribe first.
+ *
+ * @param options - queue capacity
+ * @returns the transport
+ * @example
+ * ```ts
+ * import { createBus, createMemoryTransport } from "@distro/core";
+ *
+ * const bus = createBus({ transport: createMemoryTransport({ capacity: 1_000 }) });
+ * ```
+ */
+export function createMemoryTransport(options: MemoryTransportOptions = {}): Transport {
+  const capacity = Math.max(1, options.capacity ?? 10_000);
+  const subscriptions = new Map<string, Subscription>();
+  let closed = false;
+
+  const refuse = () => new DistroError("TRANSPORT_CLOSED", "The transport is closed", { retryable: false });
+
+  const waitForRoom = async (targets: Subscription[]): Promise<void> => {
+    for (;;) {
+      if (closed) throw refuse();
+      const full = targets.find((subscription) => !subscription.hasRoom());
+      if (full === undefined) return;
+      await new Promise<void>((resolve) => full.waiting.push(resolve));
+    }
+  };
+
+  return {
+    async publish(message: TransportMessage, publishOptions?: TransportPublishOptions) {
+      if (closed) throw refuse();
+      let targets: Subscription[];
+      if (publishOptions?.subscription !== undefined) {
+        const target = subscriptions.get(publishOptions.subscription);
+        if (target === undefined) {
+          throw new DistroError(
+            "SUBSCRIPTION_NOT_FOUND",
+            `No subscription named ${publishOptions.subscription}`,
+            { details: { subscription: publishOptions.subscription } },
+          );
+        }
+        targets = [target];
+      } else {
+        targets = [...subscriptions.values()];
+      }
+      if (targets.some((subscription) => !subscription.hasRoom())) await waitForRoom(targets);
+      for (const subscription of targets) {
+        subscription.queue.push({ body: message.body, key: message.key, deliveryCount: 1 });
+        subscription.schedule();
+      }
+    },
+    async subscribe(
+      name: string,
+      handler,
+      subscribeOptions?: TransportSubscribeOptions,
+    ): Promise<TransportConsumer> {
+      if (closed) throw refuse();
+      let subscription = subscriptions.get(name);
+      if (subscription === undefined) {
+        subscription = new Subscription(capacity);
+        subscriptions.set(name, subscription);
+      }
+      const consumer: Consumer = {
+        handler,
+        prefetch: Math.max(1, subscribeOptions?.prefetch ?? 256),
+        unsettled: new Set(),
+        closed: false,
+      };
+      subscription.consumers.push(consumer);
+      subscription.schedule();
+      const owner = subscription;
+      return {
+        async close() {
+          if (!consumer.closed) owner.remove(consumer);
+        },
+      };
+    },
+    async close() {
+      closed = true;
+      for (const subscription of subscriptions.values()) {
+        for (const consumer of [...subscription.consumers]) subscription.remove(consumer);
+        for (const wake of subscription.waiting.splice(0)) wake();
+      }
+    },
+  };
+}
