@@ -1,9 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createEvent } from "../envelope/index";
+import {
+  describeDeadLetterStoreConformance,
+  describeInboxStoreConformance,
+  describeOutboxConformance,
+} from "../testing/store-conformance";
 import { describeTransportConformance } from "../testing/transport-conformance";
 import { waitUntil } from "../testing/wait-until";
 import { createBus } from "./bus";
+import { createMemoryDeadLetterStore } from "./dead-letter";
+import { createMemoryInboxStore } from "./inbox";
 import { createMemoryTransport } from "./memory-transport";
+import { createMemoryOutbox, createOutboxRelay } from "./outbox";
 
 describeTransportConformance("memory", () => createMemoryTransport());
 
@@ -75,7 +83,7 @@ describe("bus subscriptions", () => {
   it("keeps a message for redelivery when the dead-letter store is down", async () => {
     let down = true;
     const errors: unknown[] = [];
-    const memory = (await import("./dead-letter")).createMemoryDeadLetterStore();
+    const memory = createMemoryDeadLetterStore();
     const bus = createBus({
       redeliveryDelayMs: 1,
       onError: (error) => errors.push(error),
@@ -99,6 +107,86 @@ describe("bus subscriptions", () => {
     await waitUntil(() => subscription.stats.deadLettered === 1);
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(await memory.list()).toHaveLength(1);
+    await bus.close();
+  });
+});
+
+describeDeadLetterStoreConformance("memory", () => createMemoryDeadLetterStore());
+describeInboxStoreConformance("memory", ({ clock }) => createMemoryInboxStore({ clock }));
+describeOutboxConformance("memory", ({ clock }) => {
+  const outbox = createMemoryOutbox({ clock });
+  return {
+    outbox,
+    record: (events) =>
+      outbox.transaction((transaction) => {
+        transaction.set("order", { status: "booked" });
+        for (const event of events) transaction.addEvent(event);
+      }),
+    recordAndFail: (events) =>
+      outbox
+        .transaction((transaction) => {
+          for (const event of events) transaction.addEvent(event);
+          throw new Error("rollback");
+        })
+        .catch(() => undefined),
+  };
+});
+
+describe("memory outbox", () => {
+  it("commits state and events together, or neither", async () => {
+    const outbox = createMemoryOutbox();
+    await expect(
+      outbox.transaction((transaction) => {
+        transaction.set("order:1001", { status: "booked" });
+        transaction.addEvent(
+          createEvent({ type: "com.distro.order.booked", source: "/erp", subject: "1001" }),
+        );
+        throw new Error("ERP write failed");
+      }),
+    ).rejects.toThrow("ERP write failed");
+    expect(outbox.getState("order:1001")).toBeUndefined();
+    expect(await outbox.list("pending")).toEqual([]);
+    await outbox.transaction((transaction) => {
+      transaction.set("order:1001", { status: "booked" });
+      expect(transaction.get("order:1001")).toEqual({ status: "booked" });
+      transaction.addEvent(createEvent({ type: "com.distro.order.booked", source: "/erp", subject: "1001" }));
+    });
+    expect(outbox.getState("order:1001")).toEqual({ status: "booked" });
+    expect(await outbox.list("pending")).toHaveLength(1);
+  });
+
+  it("refuses an invalid event inside the transaction, which then stores nothing", async () => {
+    const outbox = createMemoryOutbox();
+    await expect(
+      outbox.transaction((transaction) => {
+        transaction.set("x", 1);
+        transaction.addEvent({ specversion: "1.0", id: "", source: "/erp", type: "t" });
+      }),
+    ).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      issues: [expect.objectContaining({ path: ["id"] })],
+    });
+    expect(outbox.getState("x")).toBeUndefined();
+  });
+
+  it("relays into a bus, whose subscriber sees each event once", async () => {
+    const outbox = createMemoryOutbox();
+    const bus = createBus();
+    const seen: string[] = [];
+    const subscription = await bus.subscribe({
+      name: "crm",
+      handler: (event) => void seen.push(event.subject!),
+    });
+    await outbox.transaction((transaction) => {
+      for (const subject of ["1", "2", "3"]) {
+        transaction.addEvent(createEvent({ type: "com.distro.order.booked", source: "/erp", subject }));
+      }
+    });
+    const relay = createOutboxRelay({ outbox, publish: (event) => bus.publish(event) });
+    relay.start(5);
+    await waitUntil(() => subscription.stats.handled === 3);
+    await relay.stop();
+    expect(seen).toEqual(["1", "2", "3"]);
     await bus.close();
   });
 });

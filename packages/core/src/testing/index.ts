@@ -7,5 +7,6 @@
 export * from "./environment";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
+export * from "./store-conformance";
 export * from "./transport-conformance";
 export * from "./wait-until";
