@@ -1,0 +1,3 @@
+export * from "./flow-definition";
+export * from "./flow-store";
+export * from "./process-manager";

@@ -1,0 +1,8 @@
+/**
+ * `@distro/orchestration`: process APIs (order-to-cash, return-to-credit,
+ * quote-to-order) on a small durable process manager, with an audit trail keyed by
+ * correlation id, master-data ownership rules, and experience API handlers.
+ *
+ * @module
+ */
+export * from "./flow/index";
