@@ -187,6 +187,16 @@ export interface ErpSystemV1 extends SystemIdentity<"v1"> {
   listInvoices(query: { erpOrderNumber: string }): Promise<Invoice[]>;
   /** Shipments posted for an order. */
   listShipments(query: { erpOrderNumber: string }): Promise<Shipment[]>;
+  /**
+   * Posts the warehouse's shipment against the ERP order (Business Central's
+   * `shipAndInvoice`, NetSuite's item fulfillment), once per idempotency key. When the
+   * ERP invoices on shipment, the posted invoice comes back too.
+   */
+  postShipment(
+    erpOrderNumber: string,
+    shipment: Shipment,
+    options: { idempotencyKey: string },
+  ): Promise<{ shipmentNumber?: string; invoice?: Invoice; duplicate: boolean }>;
   /** Books a credit memo (returns), once per idempotency key. */
   postCreditMemo?(
     memo: CreditMemo,
