@@ -40,8 +40,39 @@ export function isValidAttributeName(name: string): boolean {
  * ```
  */
 export function isCloudEventString(value: unknown): value is string {
-  return typeof value === "string" && !DISALLOWED_CHARACTERS.test(value);
+  if (typeof value !== "string") return false;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code < 0x20 || code > 0x7e) return !DISALLOWED_CHARACTERS.test(value);
+  }
+  return true;
 }
+
+/**
+ * A small set of values already found valid. Sources, types, content types and
+ * timestamps repeat from event to event, so most checks on the hot path become one
+ * lookup. Bounded: it is emptied when full.
+ */
+class ValidValues {
+  readonly #values = new Set<string>();
+
+  has(value: string): boolean {
+    return this.#values.has(value);
+  }
+
+  remember(value: string): true {
+    if (value.length <= 512) {
+      if (this.#values.size >= 256) this.#values.clear();
+      this.#values.add(value);
+    }
+    return true;
+  }
+}
+
+const validUriReferences = new ValidValues();
+const validAbsoluteUris = new ValidValues();
+const validTimestamps = new ValidValues();
+const validMediaTypes = new ValidValues();
 
 function splitScheme(value: string): string | undefined {
   for (let index = 0; index < value.length; index++) {
@@ -72,9 +103,11 @@ function hasUriShape(value: string): boolean {
  * ```
  */
 export function isUriReference(value: unknown): value is string {
-  if (typeof value !== "string" || value.length === 0 || !hasUriShape(value)) return false;
+  if (typeof value !== "string") return false;
+  if (validUriReferences.has(value)) return true;
+  if (value.length === 0 || !hasUriShape(value)) return false;
   const scheme = splitScheme(value);
-  return scheme === undefined || SCHEME.test(scheme);
+  return (scheme === undefined || SCHEME.test(scheme)) && validUriReferences.remember(value);
 }
 
 /**
@@ -90,10 +123,16 @@ export function isUriReference(value: unknown): value is string {
  * ```
  */
 export function isAbsoluteUri(value: unknown): value is string {
-  if (typeof value !== "string" || value.length === 0 || !hasUriShape(value)) return false;
-  if (value.includes("#")) return false;
+  if (typeof value !== "string") return false;
+  if (validAbsoluteUris.has(value)) return true;
+  if (value.length === 0 || !hasUriShape(value) || value.includes("#")) return false;
   const scheme = splitScheme(value);
-  return scheme !== undefined && SCHEME.test(scheme) && scheme.length < value.length - 1;
+  return (
+    scheme !== undefined &&
+    SCHEME.test(scheme) &&
+    scheme.length < value.length - 1 &&
+    validAbsoluteUris.remember(value)
+  );
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -116,6 +155,7 @@ function daysInMonth(year: number, month: number): number {
  */
 export function isRfc3339(value: unknown): value is string {
   if (typeof value !== "string") return false;
+  if (validTimestamps.has(value)) return true;
   const match = TIMESTAMP.exec(value);
   if (match === null) return false;
   const year = Number(match[1]);
@@ -124,7 +164,7 @@ export function isRfc3339(value: unknown): value is string {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
   if (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6]) > 60) return false;
   if (match[7] !== undefined && (Number(match[7]) > 23 || Number(match[8]) > 59)) return false;
-  return true;
+  return validTimestamps.remember(value);
 }
 
 /**
@@ -140,7 +180,9 @@ export function isRfc3339(value: unknown): value is string {
  * ```
  */
 export function isMediaType(value: unknown): value is string {
-  return typeof value === "string" && isCloudEventString(value) && MEDIA_TYPE.test(value.trim());
+  if (typeof value !== "string") return false;
+  if (validMediaTypes.has(value)) return true;
+  return isCloudEventString(value) && MEDIA_TYPE.test(value.trim()) && validMediaTypes.remember(value);
 }
 
 /**

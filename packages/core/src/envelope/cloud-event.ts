@@ -79,6 +79,7 @@ export const CLOUD_EVENT_ATTRIBUTES: ReadonlySet<string> = new Set([
   "time",
 ]);
 
+let lastValidTraceparent = "";
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -274,9 +275,10 @@ export function parseEvent<T = unknown>(input: unknown, options: ParseEventOptio
   if (event.traceparent !== undefined) {
     if (typeof event.traceparent !== "string") {
       issues.push(issue(["traceparent"], "invalid_type", "traceparent must be a string"));
-    } else if (parseTraceparent(event.traceparent) === undefined) {
+    } else if (event.traceparent !== lastValidTraceparent) {
       // W3C Trace Context: an invalid traceparent is ignored (the receiver starts a new trace).
-      delete event.traceparent;
+      if (parseTraceparent(event.traceparent) === undefined) delete event.traceparent;
+      else lastValidTraceparent = event.traceparent;
     }
   }
   for (const name of ["correlationid", "causationid"] as const) {

@@ -66,6 +66,18 @@ function requireString(value: unknown, name: string): string {
   return value;
 }
 
+let lastMillis = Number.NaN;
+let lastIso = "";
+
+/** `toISOString` of a time in milliseconds, remembered for the last millisecond seen. */
+function isoTime(millis: number): string {
+  if (millis !== lastMillis) {
+    lastIso = new Date(millis).toISOString();
+    lastMillis = millis;
+  }
+  return lastIso;
+}
+
 /**
  * Builds a CloudEvents 1.0 event: fills `id` (UUID v4) and `time` (now), and takes
  * `correlationid`, `causationid` and `traceparent` from the current correlation
@@ -99,12 +111,14 @@ export function createEvent<T>(
 
   const event: CloudEvent<T> = { specversion: "1.0", id, source, type };
 
-  const time = input.time ?? (settings.clock ? settings.clock() : new Date());
-  if (typeof time === "string") {
+  const time = input.time ?? (settings.clock ? settings.clock() : Date.now());
+  if (typeof time === "number") {
+    event.time = isoTime(time);
+  } else if (typeof time === "string") {
     if (!isRfc3339(time)) throw failure("time", "invalid_timestamp", "time must be an RFC 3339 timestamp");
     event.time = time;
   } else if (time instanceof Date && !Number.isNaN(time.getTime())) {
-    event.time = time.toISOString();
+    event.time = isoTime(time.getTime());
   } else {
     throw failure("time", "invalid_timestamp", "time must be a valid Date or an RFC 3339 timestamp");
   }
