@@ -21,6 +21,8 @@
  * @module
  */
 export * from "./breaker/index";
+export * from "./cache/index";
 export * from "./clock/index";
+export * from "./jobs/index";
 export * from "./limiter/index";
 export * from "./policy/index";

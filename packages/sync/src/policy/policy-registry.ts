@@ -119,7 +119,8 @@ export function createPolicyRegistry(settings: PolicyRegistrySettings = {}): Pol
       for (const classifier of classifiers[context.entity] ?? []) {
         const verdict = classifier(context);
         if (!verdict) continue;
-        const chosen = typeof verdict.policy === "string" ? policy(verdict.policy) : definePolicy(verdict.policy);
+        const chosen =
+          typeof verdict.policy === "string" ? policy(verdict.policy) : definePolicy(verdict.policy);
         return { entity: context.entity, policy: chosen, reason: verdict.reason };
       }
       const name = entities[context.entity];

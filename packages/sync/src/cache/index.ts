@@ -1,0 +1,2 @@
+export * from "./read-through-cache";
+export * from "./second-tier";

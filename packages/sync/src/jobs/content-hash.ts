@@ -1,0 +1,125 @@
+import { createHash } from "node:crypto";
+
+function stable(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    return value === undefined ? "null" : JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = "{";
+  for (const key of keys) {
+    const field = record[key];
+    if (field === undefined) continue;
+    if (out.length > 1) out += ",";
+    out += `${JSON.stringify(key)}:${stable(field)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * A JSON rendering with object keys sorted, so equal content gives equal text whatever
+ * the key order (undefined properties are left out, as JSON does).
+ *
+ * @param value - any JSON-compatible value
+ * @returns the canonical JSON text
+ * @example
+ * ```ts
+ * import { stableStringify } from "@distro/sync";
+ *
+ * stableStringify({ b: 1, a: "x" }); // '{"a":"x","b":1}'
+ * ```
+ */
+export function stableStringify(value: unknown): string {
+  return stable(value);
+}
+
+/**
+ * The content hash of a record (SHA-1 of its {@link stableStringify} form, 20
+ * base64url characters): two records with the same content have the same hash, so an
+ * unchanged record is not resent.
+ *
+ * @param value - the record
+ * @returns the hash
+ * @example
+ * ```ts
+ * import { contentHash } from "@distro/sync";
+ *
+ * contentHash({ sku: "A", qty: "1" }) === contentHash({ qty: "1", sku: "A" }); // true
+ * ```
+ */
+export function contentHash(value: unknown): string {
+  return createHash("sha1").update(stable(value)).digest("base64url").slice(0, 20);
+}
+
+/** What a {@link RecordHashStore} keeps per record. */
+export interface RecordHashEntry {
+  /** The record's key. */
+  key: string;
+  /** The content hash last written. */
+  hash: string;
+  /** The run that last saw the record (for deletion detection in full refreshes). */
+  seenRun: string;
+}
+
+/**
+ * The port that remembers, per job, the content hash last written for each record and
+ * the run that last saw it: change detection and deletion detection read it.
+ */
+export interface RecordHashStore {
+  /** The stored hashes of `keys` (missing keys are absent from the map). */
+  getMany(jobId: string, keys: readonly string[]): Promise<Map<string, string>>;
+  /** Stores hashes and marks the records as seen by a run. */
+  setMany(jobId: string, entries: readonly RecordHashEntry[]): Promise<void>;
+  /** Keys whose `seenRun` is not `runId`, i.e. not seen by that run. */
+  unseen(jobId: string, runId: string): AsyncIterable<string>;
+  /** Forgets records. */
+  deleteMany(jobId: string, keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * The in-process {@link RecordHashStore}.
+ *
+ * @returns the store
+ * @example
+ * ```ts
+ * import { createMemoryRecordHashStore } from "@distro/sync";
+ *
+ * const hashes = createMemoryRecordHashStore();
+ * await hashes.setMany("items", [{ key: "A", hash: "h1", seenRun: "r1" }]);
+ * (await hashes.getMany("items", ["A"])).get("A"); // "h1"
+ * ```
+ */
+export function createMemoryRecordHashStore(): RecordHashStore {
+  const jobs = new Map<string, Map<string, { hash: string; seenRun: string }>>();
+  const of = (jobId: string) => {
+    let job = jobs.get(jobId);
+    if (!job) {
+      job = new Map();
+      jobs.set(jobId, job);
+    }
+    return job;
+  };
+  return {
+    async getMany(jobId, keys) {
+      const job = of(jobId);
+      const found = new Map<string, string>();
+      for (const key of keys) {
+        const entry = job.get(key);
+        if (entry) found.set(key, entry.hash);
+      }
+      return found;
+    },
+    async setMany(jobId, entries) {
+      const job = of(jobId);
+      for (const entry of entries) job.set(entry.key, { hash: entry.hash, seenRun: entry.seenRun });
+    },
+    async *unseen(jobId, runId) {
+      for (const [key, entry] of [...of(jobId)]) if (entry.seenRun !== runId) yield key;
+    },
+    async deleteMany(jobId, keys) {
+      const job = of(jobId);
+      for (const key of keys) job.delete(key);
+    },
+  };
+}

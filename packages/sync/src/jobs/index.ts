@@ -1,0 +1,5 @@
+export * from "./checkpoint-store";
+export * from "./content-hash";
+export * from "./csv-load";
+export * from "./record-schema";
+export * from "./sync-job";
