@@ -77,6 +77,12 @@ export const ENTITY_PROPERTIES: Record<string, readonly string[]> = {
     "number",
     "displayName",
     "email",
+    "addressLine1",
+    "city",
+    "state",
+    "country",
+    "postalCode",
+    "paymentTermsCode",
     "currencyCode",
     "blocked",
     "customerPriceGroup",
@@ -144,6 +150,13 @@ export const ENTITY_PROPERTIES: Record<string, readonly string[]> = {
     "customerNumber",
     "shipmentDate",
     "externalDocumentNumber",
+    "shipToName",
+    "shipToAddressLine1",
+    "shipToCity",
+    "shipToState",
+    "shipToCountry",
+    "shipToPostCode",
+    "shippingAgentCode",
     "lastModifiedDateTime",
   ],
   salesShipmentLines: ["id", "documentId", "sequence", "lineObjectNumber", "quantity", "locationCode"],
@@ -154,6 +167,13 @@ export const ENTITY_PROPERTIES: Record<string, readonly string[]> = {
     "customerNumber",
     "invoiceDate",
     "dueDate",
+    "billToName",
+    "billToAddressLine1",
+    "billToCity",
+    "billToState",
+    "billToCountry",
+    "billToPostCode",
+    "paymentTermsCode",
     "currencyCode",
     "status",
     "totalAmountExcludingTax",
@@ -251,6 +271,12 @@ export class BusinessCentralStore {
         number,
         displayName,
         email: `${number.toLowerCase()}@example.com`,
+        addressLine1: `${number.slice(1, 3)} Industrial Way`,
+        city: "Dayton",
+        state: "OH",
+        country: "US",
+        postalCode: "45402",
+        paymentTermsCode: "30 DAYS",
         currencyCode: "USD",
         blocked: " ",
         customerPriceGroup,
@@ -530,6 +556,7 @@ export class BusinessCentralStore {
         "There is nothing to post: no reserved quantity",
       );
     }
+    const customer = this.set("customers").get(order.customerId as string) as StoredEntity;
     const date = this.timestamp().slice(0, 10);
     this.shipmentSequence += 1;
     this.invoiceSequence += 1;
@@ -539,6 +566,13 @@ export class BusinessCentralStore {
       customerNumber: order.customerNumber,
       shipmentDate: date,
       externalDocumentNumber: order.externalDocumentNumber,
+      shipToName: customer.displayName,
+      shipToAddressLine1: customer.addressLine1,
+      shipToCity: customer.city,
+      shipToState: customer.state,
+      shipToCountry: customer.country,
+      shipToPostCode: customer.postalCode,
+      shippingAgentCode: "FEDEX",
     });
     let invoiceTotal: DecimalString = "0";
     const invoice = this.insert("salesInvoices", {
@@ -551,6 +585,13 @@ export class BusinessCentralStore {
       status: "Open",
       totalAmountExcludingTax: "0",
       externalDocumentNumber: order.externalDocumentNumber,
+      billToName: customer.displayName,
+      billToAddressLine1: customer.addressLine1,
+      billToCity: customer.city,
+      billToState: customer.state,
+      billToCountry: customer.country,
+      billToPostCode: customer.postalCode,
+      paymentTermsCode: customer.paymentTermsCode,
     });
     toShip.forEach((line, index) => {
       const quantity = line.reservedQuantity as string;
@@ -588,7 +629,6 @@ export class BusinessCentralStore {
       });
     });
     this.touch(invoice, { totalAmountExcludingTax: invoiceTotal });
-    const customer = this.set("customers").get(order.customerId as string) as StoredEntity;
     this.touch(customer, {
       balanceDue: addDecimal(customer.balanceDue as string, invoiceTotal),
       outstandingOrdersAmount: subtractDecimal(customer.outstandingOrdersAmount as string, invoiceTotal),
