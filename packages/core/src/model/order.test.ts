@@ -4,13 +4,7 @@ import { isDistroError } from "../errors/distro-error";
 import { ValidationError } from "../errors/validation-error";
 import { roundDecimal } from "../money/decimal";
 import { sampleOrder } from "./fixtures/samples";
-import {
-  type Order,
-  orderLineAmount,
-  orderTotals,
-  splitOrderForBackorder,
-  transitionOrder,
-} from "./order";
+import { type Order, orderLineAmount, orderTotals, splitOrderForBackorder, transitionOrder } from "./order";
 import {
   canTransitionOrder,
   InvalidOrderTransitionError,
@@ -182,7 +176,14 @@ describe("order status transitions", () => {
 
   it("follows the order-to-cash path", () => {
     let current = order({ status: "draft" });
-    for (const next of ["submitted", "booked", "partially_shipped", "shipped", "invoiced", "closed"] as const) {
+    for (const next of [
+      "submitted",
+      "booked",
+      "partially_shipped",
+      "shipped",
+      "invoiced",
+      "closed",
+    ] as const) {
       current = transitionOrder(current, next);
     }
     expect(current.status).toBe("closed");
@@ -194,8 +195,20 @@ describe("orderTotals", () => {
     const totals = orderTotals(
       order({
         lines: [
-          { lineNumber: 1, sku: "A", quantity: "300", uom: "EA", unitPrice: { amount: "0.0125", currency: "USD" } },
-          { lineNumber: 2, sku: "B", quantity: "3", uom: "EA", unitPrice: { amount: "0.335", currency: "USD" } },
+          {
+            lineNumber: 1,
+            sku: "A",
+            quantity: "300",
+            uom: "EA",
+            unitPrice: { amount: "0.0125", currency: "USD" },
+          },
+          {
+            lineNumber: 2,
+            sku: "B",
+            quantity: "3",
+            uom: "EA",
+            unitPrice: { amount: "0.335", currency: "USD" },
+          },
           {
             lineNumber: 3,
             sku: "C",
@@ -274,7 +287,8 @@ describe("orderTotals", () => {
         });
         // Independent computation: everything scaled to 10^-5 as bigint.
         let units = 0n;
-        for (const entry of lines) units += entry.cents * 10n ** BigInt(5 - entry.priceScale) * BigInt(entry.quantity);
+        for (const entry of lines)
+          units += entry.cents * 10n ** BigInt(5 - entry.priceScale) * BigInt(entry.quantity);
         const expected = roundDecimal(scaled(units, 5), 2);
         const totals = orderTotals(input);
         expect(totals.subtotal.amount).toBe(expected);
@@ -289,13 +303,23 @@ describe("orderTotals", () => {
     const yen = order({
       currency: "JPY",
       shippingCharge: undefined,
-      lines: [{ lineNumber: 1, sku: "A", quantity: "3", uom: "EA", unitPrice: { amount: "0.5", currency: "JPY" } }],
+      lines: [
+        { lineNumber: 1, sku: "A", quantity: "3", uom: "EA", unitPrice: { amount: "0.5", currency: "JPY" } },
+      ],
     });
     expect(orderTotals(yen).total).toEqual({ amount: "2", currency: "JPY" });
     const dinar = order({
       currency: "KWD",
       shippingCharge: undefined,
-      lines: [{ lineNumber: 1, sku: "A", quantity: "3", uom: "EA", unitPrice: { amount: "0.0125", currency: "KWD" } }],
+      lines: [
+        {
+          lineNumber: 1,
+          sku: "A",
+          quantity: "3",
+          uom: "EA",
+          unitPrice: { amount: "0.0125", currency: "KWD" },
+        },
+      ],
     });
     expect(orderTotals(dinar).total).toEqual({ amount: "0.038", currency: "KWD" });
   });
@@ -329,7 +353,9 @@ describe("splitOrderForBackorder", () => {
     expect(backorder?.parentOrderId).toBe("SO-0000001");
     expect(backorder?.splitReason).toBe("backorder");
     expect(backorder?.refs).toEqual({});
-    expect(backorder?.lines.map((line) => [line.lineNumber, line.quantity, line.backorderedQuantity])).toEqual([
+    expect(
+      backorder?.lines.map((line) => [line.lineNumber, line.quantity, line.backorderedQuantity]),
+    ).toEqual([
       [1, "40", "40"],
       [3, "2.5", "2.5"],
     ]);
@@ -346,8 +372,12 @@ describe("splitOrderForBackorder", () => {
   });
 
   it("refuses over-allocation and unknown lines with a typed error", () => {
-    expect(validationIssues(() => splitOrderForBackorder(base(), { 2: "6" }, "B"))[0]?.code).toBe("over_allocated");
-    expect(validationIssues(() => splitOrderForBackorder(base(), { 9: "1" }, "B"))[0]?.code).toBe("unknown_line");
+    expect(validationIssues(() => splitOrderForBackorder(base(), { 2: "6" }, "B"))[0]?.code).toBe(
+      "over_allocated",
+    );
+    expect(validationIssues(() => splitOrderForBackorder(base(), { 9: "1" }, "B"))[0]?.code).toBe(
+      "unknown_line",
+    );
     expect(validationIssues(() => splitOrderForBackorder(base(), { 1: "1e2" }, "B"))[0]?.code).toBe(
       "over_allocated",
     );

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors/validation-error";
-import { compareDecimal, type DecimalString } from "../money/decimal";
+import { compareDecimal, type DecimalString, isDecimalString } from "../money/decimal";
 import { CurrencyCodeSchema, type Money, MoneySchema, multiplyMoney } from "../money/money";
 import {
   entityBase,
@@ -89,7 +89,12 @@ export const PriceSchema = z
         });
       }
       const previous = price.breaks[index - 1];
-      if (previous && compareDecimal(previous.minQuantity, entry.minQuantity) >= 0) {
+      if (
+        previous &&
+        isDecimalString(previous.minQuantity) &&
+        isDecimalString(entry.minQuantity) &&
+        compareDecimal(previous.minQuantity, entry.minQuantity) >= 0
+      ) {
         context.addIssue({
           code: "custom",
           path: ["breaks", index, "minQuantity"],
