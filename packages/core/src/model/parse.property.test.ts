@@ -30,7 +30,7 @@ const PARSERS: Record<keyof typeof SAMPLE_ENTITIES, (input: unknown) => unknown>
 };
 
 /** The guarantee: a value, or a DistroError of an allowed code whose issues carry paths. */
-export function expectValueOrTypedError(run: () => unknown, codes = ["VALIDATION_FAILED"]): void {
+function expectValueOrTypedError(run: () => unknown, codes = ["VALIDATION_FAILED"]): void {
   try {
     run();
   } catch (error) {
