@@ -59,9 +59,11 @@ export function createManualClock(start = 0): ManualClock {
   let current = start;
   let sequence = 0;
   const waiting: { at: number; order: number; wake: () => void }[] = [];
-  const flush = async () => {
-    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
-  };
+  // Lets every promise chain woken so far run to its next real wait.
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
   return {
     now: () => current,
     sleep(milliseconds) {
