@@ -5,6 +5,10 @@ import { jsonResponse, SimulatorRouter } from "../shared/router";
 import { type SimulatorServer, startSimulatorServer } from "../shared/simulator-server";
 import { createShopifySimulator, type ShopifySimulator } from "./shopify-simulator";
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read untyped JSON bodies
+type AnyJson = any;
+const json = async (response: Response): Promise<AnyJson> => response.json();
+
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((item) => item.close()));
@@ -86,7 +90,7 @@ describe("Shopify simulator: REST", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("0.5");
     expect(limited.headers.get("x-shopify-shop-api-call-limit")).toBe("4/4");
-    expect((await limited.json()).errors).toMatch(/Exceeded 2 calls per second/);
+    expect((await json(limited)).errors).toMatch(/Exceeded 2 calls per second/);
     now = 1000;
     const after = await call(simulator, "locations.json");
     expect(after.status).toBe(200);
@@ -106,7 +110,7 @@ describe("Shopify simulator: REST", () => {
       }),
     });
     expect(set.status).toBe(200);
-    expect((await set.json()).inventory_level.available).toBe(42);
+    expect((await json(set)).inventory_level.available).toBe(42);
     expect(simulator.inventoryLevel(variant.inventory_item_id, simulator.defaultLocationId)).toBe(42);
     const unknown = await call(simulator, "inventory_levels/set.json", {
       method: "POST",
@@ -131,7 +135,7 @@ describe("Shopify simulator: REST", () => {
       body: JSON.stringify({ variant: { id: Number(variant.id), price: 12.5 } }),
     });
     expect(price.status).toBe(422);
-    expect(await price.json()).toEqual({ errors: { price: ["expected String to be a Money"] } });
+    expect(await json(price)).toEqual({ errors: { price: ["expected String to be a Money"] } });
   });
 
   it("creates fulfilments from fulfilment orders with tracking, and closes them when complete", async () => {
@@ -175,12 +179,12 @@ describe("Shopify simulator: GraphQL", () => {
     const mutation =
       "mutation Set($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { field message code } } }";
     const send = async () =>
-      (
+      json(
         await call(simulator, "graphql.json", {
           method: "POST",
           body: JSON.stringify({ query: mutation, variables: { input } }),
-        })
-      ).json();
+        }),
+      );
     const first = await send();
     expect(first.data.inventorySetQuantities.userErrors).toEqual([]);
     expect(first.extensions.cost).toEqual({
@@ -222,7 +226,7 @@ describe("Shopify simulator: GraphQL", () => {
         },
       }),
     });
-    const body = await response.json();
+    const body = await json(response);
     expect(body.data.inventorySetQuantities.userErrors).toEqual([
       {
         field: ["input", "quantities", 1, "inventoryItemId"],

@@ -423,6 +423,7 @@ export async function createShopifySimulator(
       test: false,
       tags: "",
       note: null,
+      note_attributes: [],
       po_number: input.poNumber ?? null,
       source_name: "web",
       line_items: lineItems,
@@ -501,6 +502,40 @@ export async function createShopifySimulator(
     .on("GET", `${base}/orders/:id.json`, (request) => {
       const order = orders.get(parseId(request.params.id));
       return order ? { ...jsonResponse(200, { order }), operation: "orders.get" } : notFound();
+    })
+    .on("PUT", `${base}/orders/:id.json`, (request) => {
+      const order = orders.get(parseId(request.params.id));
+      if (!order) return notFound();
+      const input = (readJson(request) as { order?: Record<string, unknown> } | undefined)?.order;
+      if (!input) return unprocessable({ order: ["can't be blank"] });
+      if (input.note !== undefined) {
+        if (input.note !== null && typeof input.note !== "string")
+          return unprocessable({ note: ["is invalid"] });
+        order.note = input.note;
+      }
+      if (input.tags !== undefined) {
+        order.tags = Array.isArray(input.tags) ? (input.tags as string[]).join(", ") : String(input.tags);
+      }
+      if (input.note_attributes !== undefined) {
+        const attributes = input.note_attributes;
+        if (
+          !Array.isArray(attributes) ||
+          !attributes.every(
+            (entry) =>
+              typeof entry === "object" &&
+              entry !== null &&
+              typeof (entry as { name?: unknown }).name === "string",
+          )
+        ) {
+          return unprocessable({ note_attributes: ["is invalid"] });
+        }
+        order.note_attributes = attributes.map((entry) => ({
+          name: String((entry as { name: unknown }).name),
+          value: String((entry as { value?: unknown }).value ?? ""),
+        }));
+      }
+      order.updated_at = now();
+      return { ...jsonResponse(200, { order }), operation: "orders.update" };
     })
     .on("GET", `${base}/orders/:id/fulfillment_orders.json`, (request) => {
       const orderId = parseId(request.params.id);
