@@ -6,3 +6,4 @@
  * @module
  */
 export * from "./flow/index";
+export * from "./flows/index";
