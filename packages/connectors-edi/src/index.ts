@@ -13,4 +13,8 @@
  *
  * @module
  */
+export * from "./acknowledge/index";
+export * from "./generate/index";
+export * from "./stream/index";
 export * from "./syntax/index";
+export * from "./validate/index";

@@ -46,6 +46,10 @@ export type EdiIssueSeverity = "error" | "warning";
 export interface EdiIssue extends ValidationIssue {
   /** Error or warning. */
   severity: EdiIssueSeverity;
+  /** The data element reference number (`353`, `3035`) when the issue is in an element. */
+  dataElement?: string;
+  /** A copy of the bad value, when there is one (for AK404 / IK404). */
+  badValue?: string;
 }
 
 /**

@@ -171,7 +171,7 @@ export function formatElements(
       out.push(encode(value, element));
       return;
     }
-    const repetitions: (readonly string[])[] =
+    const repetitions: readonly (readonly string[])[] =
       value.length > 0 && typeof value[0] !== "string" ? (value as readonly (readonly string[])[]) : [value as readonly string[]];
     if (repetitions.length > 1 && !delimiters.repetition) {
       throw new ValidationError(`${tag}${String(element).padStart(2, "0")} repeats but the interchange has no repetition separator`, [

@@ -32,7 +32,16 @@ interface Context {
   position: number;
 }
 
-function push(context: Context, segment: Segment, code: string, message: string, element?: number, component?: number): void {
+function push(
+  context: Context,
+  segment: Segment,
+  code: string,
+  message: string,
+  element?: number,
+  component?: number,
+  rule?: ElementRule,
+  badValue?: string,
+): void {
   const issue: EdiIssue = {
     severity: "error",
     code,
@@ -42,6 +51,8 @@ function push(context: Context, segment: Segment, code: string, message: string,
   };
   if (element !== undefined) issue.segment!.element = element;
   if (component !== undefined) issue.segment!.component = component;
+  if (rule) issue.dataElement = rule.id;
+  if (badValue !== undefined && badValue !== "") issue.badValue = badValue;
   context.issues.push(issue);
   context.transaction.issues.push(issue);
 }
@@ -65,7 +76,7 @@ function checkValue(
   edifact: boolean,
 ): void {
   if (value === "") {
-    if (rule.required) push(context, segment, "mandatory_element_missing", `${rule.name} (${rule.id}) is required`, element, component);
+    if (rule.required) push(context, segment, "mandatory_element_missing", `${rule.name} (${rule.id}) is required`, element, component, rule);
     return;
   }
   const decimal = segment.delimiters.decimal || ".";
@@ -75,7 +86,7 @@ function checkValue(
     case "N2":
     case "N":
       if (!INTEGER_PATTERN.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be numeric, got ${JSON.stringify(value)}`, element, component);
+        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be numeric, got ${JSON.stringify(value)}`, element, component, rule, value);
         return;
       }
       break;
@@ -83,47 +94,47 @@ function checkValue(
     case "n": {
       const normalized = edifact && decimal !== "." ? value.replace(decimal, ".") : value;
       if (!REAL_PATTERN.test(normalized)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be a number, got ${JSON.stringify(value)}`, element, component);
+        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be a number, got ${JSON.stringify(value)}`, element, component, rule, value);
         return;
       }
       break;
     }
     case "DT":
       if (!validDate(value)) {
-        push(context, segment, "invalid_date", `${rule.name} (${rule.id}) is not a valid date: ${JSON.stringify(value)}`, element, component);
+        push(context, segment, "invalid_date", `${rule.name} (${rule.id}) is not a valid date: ${JSON.stringify(value)}`, element, component, rule, value);
         return;
       }
       break;
     case "TM":
       if (!TIME_PATTERN.test(value)) {
-        push(context, segment, "invalid_time", `${rule.name} (${rule.id}) is not a valid time: ${JSON.stringify(value)}`, element, component);
+        push(context, segment, "invalid_time", `${rule.name} (${rule.id}) is not a valid time: ${JSON.stringify(value)}`, element, component, rule, value);
         return;
       }
       break;
     case "a":
       if (/[0-9]/.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be alphabetic, got ${JSON.stringify(value)}`, element, component);
+        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be alphabetic, got ${JSON.stringify(value)}`, element, component, rule, value);
         return;
       }
       break;
     default:
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
       if (/[\u0000-\u001f\u007f]/.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) holds a control character`, element, component);
+        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) holds a control character`, element, component, rule, value);
         return;
       }
   }
   const length = valueLength(value, rule, decimal);
   if (length > rule.max) {
-    push(context, segment, "element_too_long", `${rule.name} (${rule.id}) is ${length} characters, at most ${rule.max} allowed: ${JSON.stringify(value)}`, element, component);
+    push(context, segment, "element_too_long", `${rule.name} (${rule.id}) is ${length} characters, at most ${rule.max} allowed: ${JSON.stringify(value)}`, element, component, rule, value);
     return;
   }
   if (length < rule.min) {
-    push(context, segment, "element_too_short", `${rule.name} (${rule.id}) is ${length} characters, at least ${rule.min} required: ${JSON.stringify(value)}`, element, component);
+    push(context, segment, "element_too_short", `${rule.name} (${rule.id}) is ${length} characters, at least ${rule.min} required: ${JSON.stringify(value)}`, element, component, rule, value);
     return;
   }
   if (rule.codes && !rule.codes.includes(value)) {
-    push(context, segment, "invalid_code", `${JSON.stringify(value)} is not a valid ${rule.name} (${rule.id})`, element, component);
+    push(context, segment, "invalid_code", `${JSON.stringify(value)} is not a valid ${rule.name} (${rule.id})`, element, component, rule, value);
   }
 }
 
@@ -162,7 +173,7 @@ function checkSegment(context: Context, segment: Segment, rule: SegmentRule, int
       const parts = componentSeparator && occurrence !== "" ? splitEscaped(occurrence, componentSeparator, release) : [occurrence];
       if (elementRule.components) {
         if (parts.length > elementRule.components.length) {
-          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) has ${parts.length} components, at most ${elementRule.components.length} defined`, element);
+          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) has ${parts.length} components, at most ${elementRule.components.length} defined`, element, undefined, elementRule, occurrence);
           continue;
         }
         if (occurrence === "") {
@@ -174,7 +185,7 @@ function checkSegment(context: Context, segment: Segment, rule: SegmentRule, int
         });
       } else {
         if (parts.length > 1) {
-          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) is a simple element but has ${parts.length} components`, element);
+          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) is a simple element but has ${parts.length} components`, element, undefined, elementRule, occurrence);
           continue;
         }
         checkValue(context, segment, unescapeValue(occurrence, release), elementRule, element, undefined, edifact);

@@ -1,0 +1,12 @@
+import { generate850Interchange } from "./bench/generate";
+import { parseEdi, decodeEdi } from "./src/index";
+const text = generate850Interchange(5000, 20);
+const bytes = Buffer.from(text);
+const t = (name: string, f: () => unknown) => { let best = 1e9; for (let i = 0; i < 4; i++) { const s = performance.now(); f(); best = Math.min(best, performance.now() - s); } console.log(name, best.toFixed(0), "ms"); };
+t("decode", () => decodeEdi(bytes));
+t("toString", () => bytes.toString("utf8"));
+t("byteLength", () => Buffer.byteLength(text));
+t("parse", () => parseEdi(bytes));
+t("parse string", () => parseEdi(text));
+t("split retain", () => bytes.toString("utf8").split("~").map((s) => s.split("*")));
+t("split discard", () => { let n = 0; for (const s of bytes.toString("utf8").split("~")) n += s.split("*").length; return n; });
