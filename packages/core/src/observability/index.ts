@@ -1,1 +1,3 @@
-export {};
+export * from "./audit-log";
+export * from "./logger";
+export * from "./redact";
