@@ -75,6 +75,10 @@ export class Scanner {
   private lfCursor = -1;
   private crCursor = -1;
   private lastSegment: Segment | undefined;
+  // where the next terminator was found, so a file whose terminator never comes stays linear
+  private cachedTerminator = "";
+  private cachedFrom = 0;
+  private cachedAt = -1;
 
   private interchange: Interchange | undefined;
   private group: FunctionalGroup | undefined;
@@ -117,6 +121,7 @@ export class Scanner {
     this.pos = 0;
     this.byteCursorChar = 0;
     this.byteCursorByte = 0;
+    this.cachedTerminator = "";
     this.lfCursor = this.text.indexOf("\n");
     this.crCursor = this.text.indexOf("\r");
     this.run(final);
@@ -194,9 +199,17 @@ export class Scanner {
         continue;
       }
       const terminator = delimiters.segment;
-      let end = text.indexOf(terminator, start);
-      if (delimiters.release) {
-        while (end !== -1 && isReleased(text, end, delimiters.release)) end = text.indexOf(terminator, end + 1);
+      let end: number;
+      if (this.cachedTerminator === terminator && this.cachedFrom <= start && (this.cachedAt === -1 || this.cachedAt >= start)) {
+        end = this.cachedAt;
+      } else {
+        end = text.indexOf(terminator, start);
+        if (delimiters.release) {
+          while (end !== -1 && isReleased(text, end, delimiters.release)) end = text.indexOf(terminator, end + 1);
+        }
+        this.cachedTerminator = terminator;
+        this.cachedFrom = start;
+        this.cachedAt = end;
       }
       let unterminated = false;
       if (end === -1) {
