@@ -151,7 +151,7 @@ const NAVIGATIONS: Record<string, Record<string, string>> = {
 
 const PATCHABLE: Record<string, readonly string[]> = {
   customers: ["displayName", "email", "blocked", "creditLimit", "customerPriceGroup"],
-  salesOrders: ["externalDocumentNumber", "orderDate"],
+  salesOrders: ["orderDate"],
   items: ["displayName", "blocked", "unitPrice", "itemCategoryCode"],
 };
 
@@ -319,9 +319,33 @@ export async function createBusinessCentralSimulator(
     path: string,
   ): Reply => {
     const fields = ENTITY_PROPERTIES[setName] ?? [];
-    let results = rows;
+    let results: StoredEntity[] | undefined = rows;
     const filterText = operation.query.get("$filter");
-    if (filterText !== null) {
+    const equalities =
+      filterText === null
+        ? null
+        : /^\(?\s*(\w+) eq '([^']*)'((?:\s+or\s+\1 eq '[^']*')*)\s*\)?$/.exec(filterText);
+    const indexed =
+      equalities && rows === undefined
+        ? (() => {
+            const field = equalities[1] as string;
+            const values = [
+              equalities[2] as string,
+              ...[...(equalities[3] ?? "").matchAll(/eq '([^']*)'/g)].map((m) => m[1] as string),
+            ];
+            const found: StoredEntity[] = [];
+            for (const value of values) {
+              const hits = store.lookup(setName, field, value);
+              if (hits === undefined) return undefined;
+              found.push(...hits);
+            }
+            return found;
+          })()
+        : undefined;
+    if (indexed !== undefined) {
+      results = indexed;
+    } else if (filterText !== null) {
+      results ??= [...store.set(setName).values()];
       try {
         const predicate = parseODataFilter(filterText, fields);
         results = results.filter((entity) => predicate(entity));
@@ -331,6 +355,7 @@ export async function createBusinessCentralSimulator(
         throw error;
       }
     }
+    results ??= [...store.set(setName).values()];
     const orderBy = operation.query.get("$orderby");
     if (orderBy !== null) {
       const [field = "", direction = "asc"] = orderBy.trim().split(/\s+/);

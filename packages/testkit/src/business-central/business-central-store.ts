@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   addDecimal,
   compareDecimal,
@@ -191,6 +190,17 @@ export const ENTITY_PROPERTIES: Record<string, readonly string[]> = {
   ],
 };
 
+const INDEXED_FIELDS: Record<string, readonly string[]> = {
+  items: ["number"],
+  customers: ["number"],
+  salesPrices: ["itemNumber"],
+  itemAvailabilities: ["itemNumber"],
+  salesOrders: ["number", "externalDocumentNumber"],
+  salesOrderLines: ["documentId"],
+  salesShipmentLines: ["documentId"],
+  salesInvoiceLines: ["documentId"],
+};
+
 function scaled(units: number, scale: number): DecimalString {
   const negative = units < 0;
   const digits = String(Math.abs(units)).padStart(scale + 1, "0");
@@ -208,6 +218,9 @@ function scaled(units: number, scale: number): DecimalString {
 export class BusinessCentralStore {
   readonly sets = new Map<string, Map<string, StoredEntity>>();
   readonly bookings: BusinessCentralBooking[] = [];
+  /** Lookup indexes on the fields clients filter by with `eq` (immutable after insert). */
+  private readonly indexes = new Map<string, Map<string, StoredEntity[]>>();
+  private idCounter = 0;
   private orderSequence = 101000;
   private shipmentSequence = 102000;
   private invoiceSequence = 103000;
@@ -230,15 +243,39 @@ export class BusinessCentralStore {
     return found;
   }
 
+  private nextId(): string {
+    this.idCounter += 1;
+    const hex = this.idCounter.toString(16).padStart(12, "0");
+    return `5f3c${hex.slice(0, 4)}-0000-4000-8000-${hex}`;
+  }
+
   insert(name: string, properties: Record<string, unknown>): StoredEntity {
-    const entity: StoredEntity = {
-      ...properties,
-      id: (properties.id as string | undefined) ?? randomUUID(),
+    const entity = Object.assign(properties, {
+      id: (properties.id as string | undefined) ?? this.nextId(),
       version: 1,
       lastModifiedDateTime: this.timestamp(),
-    };
+    }) as StoredEntity;
     this.set(name).set(entity.id, entity);
+    for (const field of INDEXED_FIELDS[name] ?? []) {
+      const value = entity[field];
+      if (typeof value !== "string") continue;
+      const key = `${name}.${field}`;
+      let index = this.indexes.get(key);
+      if (!index) {
+        index = new Map();
+        this.indexes.set(key, index);
+      }
+      const list = index.get(value);
+      if (list) list.push(entity);
+      else index.set(value, [entity]);
+    }
     return entity;
+  }
+
+  /** The entities whose indexed field equals the value, or undefined when the field has no index. */
+  lookup(name: string, field: string, value: string): StoredEntity[] | undefined {
+    if (!(INDEXED_FIELDS[name] ?? []).includes(field)) return undefined;
+    return this.indexes.get(`${name}.${field}`)?.get(value) ?? [];
   }
 
   touch(entity: StoredEntity, changes: Record<string, unknown> = {}): StoredEntity {
@@ -249,14 +286,18 @@ export class BusinessCentralStore {
   }
 
   findBy(name: string, property: string, value: unknown): StoredEntity | undefined {
+    if (typeof value === "string") {
+      const indexed = this.lookup(name, property, value);
+      if (indexed) return indexed[0];
+    }
     for (const entity of this.set(name).values()) if (entity[property] === value) return entity;
     return undefined;
   }
 
   linesOf(lineSet: string, documentId: string): StoredEntity[] {
-    return [...this.set(lineSet).values()]
-      .filter((line) => line.documentId === documentId)
-      .sort((a, b) => (a.sequence as number) - (b.sequence as number));
+    return [...(this.lookup(lineSet, "documentId", documentId) ?? [])].sort(
+      (a, b) => (a.sequence as number) - (b.sequence as number),
+    );
   }
 
   private seed(itemCount: number): void {
@@ -355,8 +396,7 @@ export class BusinessCentralStore {
   /** The best (lowest) price that applies to a customer for a quantity, as Business Central computes it. */
   bestPrice(customer: StoredEntity, itemNumber: string, quantity: DecimalString): DecimalString | undefined {
     let best: DecimalString | undefined;
-    for (const price of this.set("salesPrices").values()) {
-      if (price.itemNumber !== itemNumber) continue;
+    for (const price of this.lookup("salesPrices", "itemNumber", itemNumber) ?? []) {
       const applies =
         price.salesType === "All Customers" ||
         (price.salesType === "Customer Price Group" && price.salesCode === customer.customerPriceGroup) ||
@@ -369,7 +409,7 @@ export class BusinessCentralStore {
   }
 
   private availability(itemNumber: string, locationCode: string): StoredEntity | undefined {
-    for (const row of this.set("itemAvailabilities").values()) {
+    for (const row of this.lookup("itemAvailabilities", "itemNumber", itemNumber) ?? []) {
       if (row.itemNumber === itemNumber && row.locationCode === locationCode) return row;
     }
     return undefined;
