@@ -5,5 +5,7 @@
  *
  * @module
  */
+
+export * from "./experience/index";
 export * from "./flow/index";
 export * from "./flows/index";

@@ -1,0 +1,2 @@
+export * from "./experience-api";
+export * from "./problem";
