@@ -2,7 +2,7 @@ import { NotFoundError, UpstreamError } from "@distro/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock/index";
-import { type SyncPolicy, defaultPolicies } from "../policy/index";
+import { defaultPolicies, type SyncPolicy } from "../policy/index";
 import { createReadThroughCache, type InvalidationEvent } from "./read-through-cache";
 import { createMemorySecondTier } from "./second-tier";
 
@@ -123,7 +123,12 @@ describe("read-through cache", () => {
   });
 
   it("bounds memory by entries and by bytes, evicting the least recently used", async () => {
-    const byEntries = createReadThroughCache<string>({ entity: "price", policy, maxEntries: 3, load: async (k) => k });
+    const byEntries = createReadThroughCache<string>({
+      entity: "price",
+      policy,
+      maxEntries: 3,
+      load: async (k) => k,
+    });
     for (const key of ["a", "b", "c", "d"]) await byEntries.read(key);
     expect(byEntries.metrics().entries).toBe(3);
     expect(byEntries.explain("a").action).toBe("fetch");
@@ -184,8 +189,20 @@ describe("read-through cache", () => {
     const shared = createMemorySecondTier({ clock });
     let loads = 0;
     const load = async (key: string) => `${key}:${++loads}`;
-    const first = createReadThroughCache<string>({ entity: "price", policy, clock, load, secondTier: shared });
-    const second = createReadThroughCache<string>({ entity: "price", policy, clock, load, secondTier: shared });
+    const first = createReadThroughCache<string>({
+      entity: "price",
+      policy,
+      clock,
+      load,
+      secondTier: shared,
+    });
+    const second = createReadThroughCache<string>({
+      entity: "price",
+      policy,
+      clock,
+      load,
+      secondTier: shared,
+    });
     await first.read("A");
     await clock.advance(300);
     const fromShared = await second.read("A");
@@ -223,10 +240,13 @@ describe("read-through cache", () => {
   it("never serves a value older than the policy bound, whatever the read and time pattern", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ key: fc.constantFrom("a", "b", "c"), wait: fc.integer({ min: 0, max: 3000 }) }), {
-          minLength: 1,
-          maxLength: 40,
-        }),
+        fc.array(
+          fc.record({ key: fc.constantFrom("a", "b", "c"), wait: fc.integer({ min: 0, max: 3000 }) }),
+          {
+            minLength: 1,
+            maxLength: 40,
+          },
+        ),
         async (steps) => {
           const clock = createManualClock();
           const cache = createReadThroughCache<number>({

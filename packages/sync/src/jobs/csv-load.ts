@@ -254,6 +254,8 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
   await feed;
   await flush();
 
+  // Malformed rows are reported while parsing, ahead of rows still in flight: order by row.
+  report.issues.sort((a, b) => a.row - b.row);
   if (settings.detectDeletions) {
     const gone: string[] = [];
     for await (const key of hashes.unseen(jobId, runId)) gone.push(key);

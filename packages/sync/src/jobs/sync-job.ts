@@ -91,6 +91,8 @@ export interface SyncJobSettings<T> {
   schema: RecordSchema<T>;
   /** The record's key. */
   keyOf: (record: T) => string;
+  /** What the content hash covers (default the whole record); leave out change stamps such as `updatedAt`. */
+  contentOf?: (record: T) => unknown;
   /** Writes a batch to the target; must be idempotent (a crash can resend the last batch). */
   write: (batch: T[]) => Promise<void>;
   /** Deletes records a full refresh no longer saw; without it, deletions are only counted. */
@@ -205,6 +207,7 @@ export function createSyncJob<T>(settings: SyncJobSettings<T>): SyncJob {
   const batchSize = Math.max(1, settings.batchSize ?? 500);
   const compare = settings.compareCursors ?? compareCursors;
   const maxIssues = settings.maxIssues ?? 1000;
+  const contentOf = settings.contentOf ?? ((record: T) => record);
   let runSequence = 0;
   let last: SyncRunReport | undefined;
 
@@ -353,7 +356,7 @@ export function createSyncJob<T>(settings: SyncJobSettings<T>): SyncJob {
         const known = await hashes.getMany(settings.id, keys);
         valid.forEach((record, index) => {
           const key = keys[index]!;
-          const hash = contentHash(record);
+          const hash = contentHash(contentOf(record));
           const hashEntry = { key, hash, seenRun: runId };
           if (!options.resendUnchanged && known.get(key) === hash) {
             report.unchanged++;

@@ -26,10 +26,13 @@ describe("rate gate", () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 20 }),
         fc.integer({ min: 10, max: 1000 }),
-        fc.array(fc.record({ at: fc.integer({ min: 0, max: 3000 }), count: fc.integer({ min: 1, max: 30 }) }), {
-          minLength: 1,
-          maxLength: 12,
-        }),
+        fc.array(
+          fc.record({ at: fc.integer({ min: 0, max: 3000 }), count: fc.integer({ min: 1, max: 30 }) }),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
         async (rate, intervalMs, bursts) => {
           const clock = createManualClock();
           const gate = createRateGate({ ratePerInterval: rate, intervalMs, clock });
@@ -242,7 +245,13 @@ describe("upstream limiter", () => {
   it("runs calls through its circuit breaker", async () => {
     const clock = createManualClock();
     const breaker = createCircuitBreaker({ system: "erp", failureThreshold: 1, openForMs: 1000, clock });
-    const limiter = createUpstreamLimiter({ system: "erp", ratePerInterval: 100, breaker, adaptive: false, clock });
+    const limiter = createUpstreamLimiter({
+      system: "erp",
+      ratePerInterval: 100,
+      breaker,
+      adaptive: false,
+      clock,
+    });
     await limiter
       .run(async () => {
         throw new UpstreamError("ERP answered 500", { status: 500 });
@@ -281,7 +290,12 @@ describe("upstream limiter against a real ERP on loopback", () => {
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     const port = (server.address() as AddressInfo).port;
-    const limiter = createUpstreamLimiter({ system: "erp", ratePerInterval: 8, concurrency: 4, marginMs: 20 });
+    const limiter = createUpstreamLimiter({
+      system: "erp",
+      ratePerInterval: 8,
+      concurrency: 4,
+      marginMs: 20,
+    });
     const call = async () => {
       const response = await fetch(`http://127.0.0.1:${port}/price`);
       await response.arrayBuffer();
