@@ -198,27 +198,29 @@ function checkSegment(context: Context, segment: Segment, rule: SegmentRule, int
     const name = `${note.kind}${note.elements.map((n) => String(n).padStart(2, "0")).join("")}`;
     const count = note.elements.filter(present).length;
     const missing = (elements: readonly number[]) => elements.find((n) => !present(n));
+    const reportNote = (code: string, message: string, element: number | undefined) =>
+      push(context, segment, code, message, element, undefined, element === undefined ? undefined : rule.elements[element - 1]);
     switch (note.kind) {
       case "P":
         if (count > 0 && count < note.elements.length) {
-          push(context, segment, "conditional_element_missing", `syntax note ${name}: if any of elements ${note.elements.join(", ")} is present, all are required`, missing(note.elements));
+          reportNote("conditional_element_missing", `syntax note ${name}: if any of elements ${note.elements.join(", ")} is present, all are required`, missing(note.elements));
         }
         break;
       case "R":
-        if (count === 0) push(context, segment, "conditional_element_missing", `syntax note ${name}: at least one of elements ${note.elements.join(", ")} is required`, first);
+        if (count === 0) reportNote("conditional_element_missing", `syntax note ${name}: at least one of elements ${note.elements.join(", ")} is required`, first);
         break;
       case "C":
         if (present(first) && rest.some((n) => !present(n))) {
-          push(context, segment, "conditional_element_missing", `syntax note ${name}: element ${first} is present, so element ${rest.join(", ")} is required`, missing(rest));
+          reportNote("conditional_element_missing", `syntax note ${name}: element ${first} is present, so element ${rest.join(", ")} is required`, missing(rest));
         }
         break;
       case "L":
         if (present(first) && !rest.some(present)) {
-          push(context, segment, "conditional_element_missing", `syntax note ${name}: element ${first} is present, so one of ${rest.join(", ")} is required`, rest[0]);
+          reportNote("conditional_element_missing", `syntax note ${name}: element ${first} is present, so one of ${rest.join(", ")} is required`, rest[0]);
         }
         break;
       case "E":
-        if (count > 1) push(context, segment, "exclusion_violated", `syntax note ${name}: only one of elements ${note.elements.join(", ")} may be present`, note.elements.filter(present)[1]);
+        if (count > 1) reportNote("exclusion_violated", `syntax note ${name}: only one of elements ${note.elements.join(", ")} may be present`, note.elements.filter(present)[1]);
         break;
     }
   }
