@@ -177,15 +177,20 @@ describe("createHttpClient: timeouts and aborts", () => {
     const server = await serve(() => {
       // Never answer.
     });
+    const responses: HttpResponseEvent[] = [];
     const { http, time } = client(server, {
-      timeoutMs: 50,
+      timeoutMs: 100,
       retry: retryPolicy({ maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 10 }),
+      hooks: { onResponse: (event) => responses.push(event) },
     });
     const error = await caught(http.get("slow"));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).retryable).toBe(true);
-    expect((error as TimeoutError).details).toMatchObject({ system: "erp", method: "GET", timeoutMs: 50 });
-    expect(server.requests).toHaveLength(2);
+    expect((error as TimeoutError).details).toMatchObject({ system: "erp", method: "GET", timeoutMs: 100 });
+    expect(responses.map(({ attempt, status, error }) => [attempt, status, error?.code])).toEqual([
+      [1, 0, "TIMEOUT"],
+      [2, 0, "TIMEOUT"],
+    ]);
     expect(time.sleeps).toHaveLength(1);
   });
 
@@ -199,15 +204,13 @@ describe("createHttpClient: timeouts and aborts", () => {
   });
 
   it("stops at once when the caller aborts, without retrying", async () => {
-    const server = await serve(() => {
-      // Never answer.
-    });
-    const { http } = client(server, { timeoutMs: 10_000 });
     const controller = new AbortController();
-    const pending = http.get("slow", { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("user navigated away")), 20);
-    const error = await caught(pending);
+    // The server never answers; the caller gives up once the request has arrived.
+    const server = await serve(() => controller.abort(new Error("user navigated away")));
+    const { http } = client(server, { timeoutMs: 10_000 });
+    const error = await caught(http.get("slow", { signal: controller.signal }));
     expect(isDistroError(error) && error.code).toBe("ABORTED");
+    expect((error as Error).cause).toEqual(new Error("user navigated away"));
     expect(server.requests).toHaveLength(1);
   });
 });
@@ -537,6 +540,34 @@ describe("createHttpClient: hooks", () => {
     expect(responses).toHaveLength(1);
     expect(responses[0]?.status).toBe(0);
     expect(responses[0]?.error).toBeInstanceOf(UpstreamError);
+  });
+});
+
+describe("createHttpClient: hooks that throw", () => {
+  it("keep the request's outcome and report the hook's error as a process warning", async () => {
+    const server = await serve((_request, response) => sendJson(response, 200, { ok: true }));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const { http } = client(server, {
+        hooks: {
+          onRequest: () => {
+            throw new Error("metrics backend down");
+          },
+          onResponse: () => {
+            throw new Error("metrics backend still down");
+          },
+        },
+      });
+      const response = await http.get("items");
+      expect(response.attempts).toBe(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).toEqual(["DistroHookWarning", "DistroHookWarning"]);
+      expect(warnings[1]?.message).toContain("metrics backend still down");
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });
 

@@ -131,7 +131,10 @@ export interface HttpResponseEvent extends HttpRequestEvent {
   error?: DistroError;
 }
 
-/** Callbacks for metrics and logs; they must not throw. */
+/**
+ * Callbacks for metrics and logs. They should not throw; one that does cannot change the
+ * request's outcome, and its error is reported as a process warning (`DistroHookWarning`).
+ */
 export interface HttpHooks {
   /** Called before each send. */
   onRequest?: (event: HttpRequestEvent) => void;
@@ -456,7 +459,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     if (auth) await auth.authorize(headers, { method, url, signal });
 
     const event: HttpRequestEvent = { system, method, url: safeUrl, attempt };
-    hooks?.onRequest?.(event);
+    callHook("onRequest", hooks?.onRequest, event);
     const sentAt = clock.now();
     const controller = new AbortController();
     let timedOut = false;
@@ -474,11 +477,20 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       }
       const response = await fetchImpl(url, init);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      hooks?.onResponse?.({ ...event, status: response.status, durationMs: clock.now() - sentAt });
+      callHook("onResponse", hooks?.onResponse, {
+        ...event,
+        status: response.status,
+        durationMs: clock.now() - sentAt,
+      });
       return { response, bytes, status: response.status, headers };
     } catch (error) {
       const mapped = mapSendError(error, prepared, timedOut);
-      hooks?.onResponse?.({ ...event, status: 0, durationMs: clock.now() - sentAt, error: mapped });
+      callHook("onResponse", hooks?.onResponse, {
+        ...event,
+        status: 0,
+        durationMs: clock.now() - sentAt,
+        error: mapped,
+      });
       throw mapped;
     } finally {
       clearTimeout(timer);
@@ -693,6 +705,26 @@ function checkSettings(settings: HttpClientSettings): URL {
   if (issues.length > 0 || baseUrl === undefined)
     throw new ValidationError("HTTP client settings are invalid", issues);
   return baseUrl;
+}
+
+/**
+ * Runs a metrics hook. A hook that throws must not change the request's outcome, and its
+ * error is not dropped either: it is reported as a process warning (`process.on("warning")`).
+ */
+function callHook<E>(name: string, hook: ((event: E) => void) | undefined, event: E): void {
+  if (hook === undefined) return;
+  try {
+    hook(event);
+  } catch (error) {
+    const warning = new Error(
+      `distro HTTP client hook ${name} threw: ${(error as Error)?.message ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+    warning.name = "DistroHookWarning";
+    process.emitWarning(warning);
+  }
 }
 
 function isStream(body: unknown): boolean {
