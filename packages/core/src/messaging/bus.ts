@@ -104,7 +104,7 @@ export interface BusOptions {
   deadLetters?: DeadLetterStore;
   /** How long a consumer's inbox claim holds if it never finishes (default 5 minutes). */
   inboxLeaseMs?: number;
-  /** How long to wait before a delivery that is busy elsewhere comes back (default 100 ms). */
+  /** How long to wait before a delivery that is busy elsewhere comes back (default 100 ms, at least 1). */
   redeliveryDelayMs?: number;
   /** The time source (defaults to `Date`). */
   clock?: { now(): number };
@@ -295,7 +295,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const sleep = options.sleep ?? defaultSleep;
   const generateId = options.generateId ?? randomUUID;
   const leaseMs = options.inboxLeaseMs ?? 300_000;
-  const redeliveryDelayMs = options.redeliveryDelayMs ?? 100;
+  const redeliveryDelayMs = Math.max(1, options.redeliveryDelayMs ?? 100);
   const report = options.onError ?? (() => undefined);
   const subscriptions = new Set<BusSubscription>();
 
@@ -512,10 +512,9 @@ export function createBus(options: BusOptions = {}): Bus {
 
     const onDelivery = (delivery: TransportDelivery): void => {
       stats.received += 1;
-      if (closing) {
-        void giveBack(delivery);
-        return;
-      }
+      // A closing subscription leaves new deliveries unsettled: closing its consumer gives
+      // them back in order (a nack here would only bounce them straight back to it).
+      if (closing) return;
       let event: CloudEvent;
       try {
         event = readEnvelope(delivery.body);
