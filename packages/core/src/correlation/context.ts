@@ -108,6 +108,7 @@ export function resolveContext(context: Partial<CorrelationContext>): Correlatio
  * in that context whoever calls it later (an `EventEmitter` listener registered now but
  * fired from a socket, a callback handed to a library with its own queue).
  *
+ * @typeParam F - the callback's type, kept by the bound function
  * @param fn - the callback
  * @returns a function that calls `fn` inside the captured context
  * @example

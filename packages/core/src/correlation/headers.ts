@@ -1,13 +1,41 @@
 import { type CorrelationContext, getCorrelation } from "./context";
 import { formatTraceparent, parseTraceparent } from "./traceparent";
 
-/** The HTTP header that carries the correlation id. */
+/**
+ * The HTTP header that carries the correlation id.
+ *
+ * @example
+ * ```ts
+ * request.headers.get(CORRELATION_ID_HEADER); // "order-1001"
+ * ```
+ */
 export const CORRELATION_ID_HEADER = "x-correlation-id";
-/** The HTTP header that carries the causation id. */
+/**
+ * The HTTP header that carries the causation id (the id of the message that caused the call).
+ *
+ * @example
+ * ```ts
+ * request.headers.get(CAUSATION_ID_HEADER); // "evt-1"
+ * ```
+ */
 export const CAUSATION_ID_HEADER = "x-causation-id";
-/** The HTTP header that carries the tenant. */
+/**
+ * The HTTP header that carries the tenant.
+ *
+ * @example
+ * ```ts
+ * request.headers.get(TENANT_HEADER); // "acme"
+ * ```
+ */
 export const TENANT_HEADER = "x-tenant-id";
-/** The W3C Trace Context header. */
+/**
+ * The W3C Trace Context header.
+ *
+ * @example
+ * ```ts
+ * parseTraceparent(request.headers.get(TRACEPARENT_HEADER));
+ * ```
+ */
 export const TRACEPARENT_HEADER = "traceparent";
 
 const MAX_ID_LENGTH = 256;

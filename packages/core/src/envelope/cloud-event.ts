@@ -67,7 +67,16 @@ export interface ParseEventOptions<T> {
   data?: EventDataParser<T>;
 }
 
-/** The context attributes the CloudEvents 1.0 specification defines. */
+/**
+ * The context attributes the CloudEvents 1.0 specification defines; every other
+ * attribute of an event is an extension.
+ *
+ * @example
+ * ```ts
+ * CLOUD_EVENT_ATTRIBUTES.has("subject"); // true
+ * CLOUD_EVENT_ATTRIBUTES.has("correlationid"); // false: an extension
+ * ```
+ */
 export const CLOUD_EVENT_ATTRIBUTES: ReadonlySet<string> = new Set([
   "id",
   "source",

@@ -2,7 +2,14 @@ import { ValidationError, type ValidationIssue } from "../errors/validation-erro
 import { isJsonMediaType } from "./attributes";
 import { type CloudEvent, type ParseEventOptions, parseEvent } from "./cloud-event";
 
-/** The media type of the CloudEvents JSON format (structured mode). */
+/**
+ * The media type of the CloudEvents JSON format (structured mode).
+ *
+ * @example
+ * ```ts
+ * new Headers({ "content-type": `${CLOUD_EVENTS_JSON}; charset=utf-8` });
+ * ```
+ */
 export const CLOUD_EVENTS_JSON = "application/cloudevents+json";
 
 /** An HTTP message carrying an event: headers and body, ready for `fetch` or a `Response`. */

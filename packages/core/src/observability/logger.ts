@@ -27,8 +27,18 @@ export interface Logger {
   isLevelEnabled(level: LogLevel): boolean;
 }
 
-/** Where JSON lines go: a function, or anything with `write` (a Node stream). */
-export type LogSink = ((line: string) => void) | { write(line: string): unknown };
+/** Anything with a `write` method, such as a Node writable stream. */
+export interface LogWriter {
+  /**
+   * Writes one line (ending with a newline).
+   *
+   * @param line - the JSON line
+   */
+  write(line: string): unknown;
+}
+
+/** Where JSON lines go: a function, or a {@link LogWriter} such as `process.stdout`. */
+export type LogSink = ((line: string) => void) | LogWriter;
 
 /** Settings of {@link createLogger}. */
 export interface LoggerSettings {

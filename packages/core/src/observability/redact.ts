@@ -1,12 +1,24 @@
 import { serializeError } from "../errors/distro-error";
 
-/** The replacement written in place of a redacted value unless a rule says otherwise. */
+/**
+ * The replacement written in place of a redacted value unless a rule says otherwise.
+ *
+ * @example
+ * ```ts
+ * redact({ password: "x" }); // { password: DEFAULT_REDACTION_MASK }
+ * ```
+ */
 export const DEFAULT_REDACTION_MASK = "[REDACTED]";
 
 /**
  * Key names whose values are masked by default, compared without case, `-`, `_` or
  * spaces (`apiKey`, `api_key` and `X-Api-Key` all match `apikey`): credentials,
  * payment data and personal contact data.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_REDACTED_KEYS.includes("cvv"); // true
+ * ```
  */
 export const DEFAULT_REDACTED_KEYS: readonly string[] = [
   "password",
@@ -52,7 +64,15 @@ export const DEFAULT_REDACTED_KEYS: readonly string[] = [
   "ssn",
 ];
 
-/** Endings of key names that are masked whatever comes before (`customerEmail`, `shopifyAccessToken`). */
+/**
+ * Endings of key names that are masked whatever comes before (`customerEmail`,
+ * `shopifyAccessToken`), compared like {@link DEFAULT_REDACTED_KEYS}.
+ *
+ * @example
+ * ```ts
+ * redact({ billingEmail: "a@b.co" }); // { billingEmail: "[REDACTED]" }
+ * ```
+ */
 export const DEFAULT_REDACTED_KEY_SUFFIXES: readonly string[] = [
   "password",
   "secret",
