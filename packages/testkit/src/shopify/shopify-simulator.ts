@@ -486,9 +486,11 @@ export async function createShopifySimulator(
 
   router
     .on("GET", `${base}/orders.json`, (request) => {
-      const status = request.query.get("status") ?? "open";
-      const sinceId = request.query.get("since_id");
-      const updatedAtMin = request.query.get("updated_at_min");
+      const query = pageFilters(request);
+      if (!query) return jsonResponse(400, { errors: { page_info: ["Invalid value."] } });
+      const status = query.get("status") ?? "open";
+      const sinceId = query.get("since_id");
+      const updatedAtMin = query.get("updated_at_min");
       const list = [...orders.values()].filter((order) => {
         if (status === "open" && order.closed_at !== null) return false;
         if (status === "closed" && order.closed_at === null) return false;
@@ -496,7 +498,14 @@ export async function createShopifySimulator(
         if (updatedAtMin && Date.parse(order.updated_at as string) < Date.parse(updatedAtMin)) return false;
         return true;
       });
-      list.sort((a, b) => ((a.id as bigint) < (b.id as bigint) ? -1 : 1));
+      if ((query.get("order") ?? "").startsWith("updated_at")) {
+        const direction = query.get("order")?.endsWith("desc") ? -1 : 1;
+        list.sort(
+          (a, b) =>
+            direction * (Date.parse(a.updated_at as string) - Date.parse(b.updated_at as string)) ||
+            ((a.id as bigint) < (b.id as bigint) ? -1 : 1),
+        );
+      } else list.sort((a, b) => ((a.id as bigint) < (b.id as bigint) ? -1 : 1));
       return paged(request, list, "orders", "orders.list");
     })
     .on("GET", `${base}/orders/:id.json`, (request) => {
@@ -542,6 +551,14 @@ export async function createShopifySimulator(
       if (!orders.has(orderId)) return notFound();
       const list = [...fulfillmentOrders.values()].filter((entry) => entry.order_id === orderId);
       return { ...jsonResponse(200, { fulfillment_orders: list }), operation: "fulfillment_orders.list" };
+    })
+    .on("GET", `${base}/orders/:id/fulfillments.json`, (request) => {
+      const orderId = parseId(request.params.id);
+      if (!orders.has(orderId)) return notFound();
+      return {
+        ...jsonResponse(200, { fulfillments: fulfillments.filter((entry) => entry.order_id === orderId) }),
+        operation: "fulfillments.list",
+      };
     })
     .on("POST", `${base}/fulfillments.json`, async (request) => {
       const body = readJson(request);
@@ -697,8 +714,10 @@ export async function createShopifySimulator(
       operation: "locations.list",
     }))
     .on("GET", `${base}/inventory_levels.json`, (request) => {
-      const itemIds = splitIds(request.query.get("inventory_item_ids"));
-      const locationIds = splitIds(request.query.get("location_ids"));
+      const query = pageFilters(request);
+      if (!query) return jsonResponse(400, { errors: { page_info: ["Invalid value."] } });
+      const itemIds = splitIds(query.get("inventory_item_ids"));
+      const locationIds = splitIds(query.get("location_ids"));
       if (itemIds.length === 0 && locationIds.length === 0) {
         return jsonResponse(422, { errors: "inventory_item_ids or location_ids must be present" });
       }
@@ -947,24 +966,26 @@ function pageResponse<T>(
     return jsonResponse(400, { errors: { limit: ["must be between 1 and 250"] } });
   }
   let offset = 0;
+  let filters = new URLSearchParams(request.query);
+  filters.delete("limit");
   const pageInfo = request.query.get("page_info");
   if (pageInfo) {
-    const decoded = Number(
-      Buffer.from(pageInfo, "base64url")
-        .toString("utf8")
-        .replace(/^offset:/, ""),
-    );
-    if (!Number.isInteger(decoded) || decoded < 0) {
-      return jsonResponse(400, { errors: { page_info: ["Invalid value."] } });
-    }
-    offset = decoded;
+    const decoded = decodePageInfo(pageInfo);
+    if (!decoded) return jsonResponse(400, { errors: { page_info: ["Invalid value."] } });
+    offset = decoded.offset;
+    filters = decoded.filters;
   }
   const page = items.slice(offset, offset + requested);
   const links: string[] = [];
   const link = (target: number, rel: string) => {
     const url = new URL(request.path, origin);
     url.searchParams.set("limit", String(requested));
-    url.searchParams.set("page_info", Buffer.from(`offset:${target}`, "utf8").toString("base64url"));
+    url.searchParams.set(
+      "page_info",
+      Buffer.from(JSON.stringify({ offset: target, filters: filters.toString() }), "utf8").toString(
+        "base64url",
+      ),
+    );
     links.push(`<${url.toString()}>; rel="${rel}"`);
   };
   if (offset > 0) link(Math.max(0, offset - requested), "previous");
@@ -973,4 +994,26 @@ function pageResponse<T>(
     ...jsonResponse(200, { [key]: page }, links.length > 0 ? { Link: links.join(", ") } : {}),
     operation,
   };
+}
+
+function decodePageInfo(pageInfo: string): { offset: number; filters: URLSearchParams } | undefined {
+  try {
+    const decoded = JSON.parse(Buffer.from(pageInfo, "base64url").toString("utf8")) as {
+      offset?: unknown;
+      filters?: unknown;
+    };
+    if (typeof decoded.offset !== "number" || !Number.isInteger(decoded.offset) || decoded.offset < 0)
+      return undefined;
+    if (typeof decoded.filters !== "string") return undefined;
+    return { offset: decoded.offset, filters: new URLSearchParams(decoded.filters) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The list filters of a request: its own query, or the ones carried in `page_info` (as Shopify does). */
+function pageFilters(request: SimulatorRequest): URLSearchParams | undefined {
+  const pageInfo = request.query.get("page_info");
+  if (!pageInfo) return request.query;
+  return decodePageInfo(pageInfo)?.filters;
 }
