@@ -69,10 +69,11 @@ function requireString(value: unknown, name: string): string {
 let lastMillis = Number.NaN;
 let lastIso = "";
 
-/** `toISOString` of a time in milliseconds, remembered for the last millisecond seen. */
-function isoTime(millis: number): string {
+/** `toISOString` of a time, remembered for the last millisecond seen (events come in bursts). */
+function isoTime(time: number | Date): string {
+  const millis = typeof time === "number" ? time : time.getTime();
   if (millis !== lastMillis) {
-    lastIso = new Date(millis).toISOString();
+    lastIso = (typeof time === "number" ? new Date(time) : time).toISOString();
     lastMillis = millis;
   }
   return lastIso;
@@ -118,7 +119,7 @@ export function createEvent<T>(
     if (!isRfc3339(time)) throw failure("time", "invalid_timestamp", "time must be an RFC 3339 timestamp");
     event.time = time;
   } else if (time instanceof Date && !Number.isNaN(time.getTime())) {
-    event.time = isoTime(time.getTime());
+    event.time = isoTime(time);
   } else {
     throw failure("time", "invalid_timestamp", "time must be a valid Date or an RFC 3339 timestamp");
   }
