@@ -500,6 +500,78 @@ describe("createHttpClient: auth providers", () => {
   });
 });
 
+describe("createHttpClient: redirects", () => {
+  it("follows same-origin redirects with credentials, keeping the method and body on 307", async () => {
+    const server = await serve((request, response) => {
+      if (request.url === "/api/v2/old") {
+        response.writeHead(307, { location: "/api/v2/new" });
+        response.end();
+      } else sendJson(response, 200, { body: request.body, method: request.method });
+    });
+    const { http } = client(server, { auth: staticToken("t0k3n") });
+    const response = await http.post("old", { json: { sku: "A" } });
+    await expect(response.json()).resolves.toEqual({ body: '{"sku":"A"}', method: "POST" });
+    expect(response.url).toBe(`${server.origin}/api/v2/new`);
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual([
+      "Bearer t0k3n",
+      "Bearer t0k3n",
+    ]);
+  });
+
+  it("turns a POST into a GET without a body after 303", async () => {
+    const server = await serve((request, response) => {
+      if (request.url === "/api/v2/orders") {
+        response.writeHead(303, { location: "/api/v2/orders/1001" });
+        response.end();
+      } else
+        sendJson(response, 200, {
+          method: request.method,
+          body: request.body,
+          type: request.headers["content-type"] ?? null,
+        });
+    });
+    const { http } = client(server);
+    const response = await http.post("orders", { json: { sku: "A" } });
+    await expect(response.json()).resolves.toEqual({ method: "GET", body: "", type: null });
+  });
+
+  it("never sends credentials to another origin after a redirect", async () => {
+    const elsewhere = await serve((_request, response) => sendJson(response, 200, { ok: true }));
+    const server = await serve((_request, response) => {
+      response.writeHead(302, { location: `${elsewhere.origin}/download/items.csv` });
+      response.end();
+    });
+    const { http } = client(server, {
+      auth: apiKeyHeader("X-Api-Key", "k3y"),
+      headers: { authorization: "Bearer leak" },
+    });
+    await withCorrelation({ correlationId: "order-1001" }, () => http.get("exports/items"));
+    expect(server.requests[0]?.headers["x-api-key"]).toBe("k3y");
+    const [landed] = elsewhere.requests;
+    expect(landed?.headers["x-api-key"]).toBeUndefined();
+    expect(landed?.headers.authorization).toBeUndefined();
+    expect(landed?.headers["x-correlation-id"]).toBe("order-1001");
+    expect(landed?.headers.traceparent).toBeDefined();
+  });
+
+  it("stops a redirect loop and a redirect to another scheme with an UpstreamError", async () => {
+    const server = await serve((request, response) => {
+      response.writeHead(302, {
+        location: request.url.endsWith("ftp") ? "ftp://files.example.com/x" : request.url,
+      });
+      response.end();
+    });
+    const { http } = client(server);
+    const loop = (await caught(http.get("loop"))) as UpstreamError;
+    expect(loop).toBeInstanceOf(UpstreamError);
+    expect(loop.details.reason).toBe("more than 10 redirects");
+    expect(server.requests).toHaveLength(11);
+    expect(((await caught(http.get("ftp"))) as UpstreamError).details.reason).toBe(
+      "cannot follow a redirect to ftp:",
+    );
+  });
+});
+
 describe("createHttpClient: hooks", () => {
   it("reports each send with the method, a URL without secrets, status, duration and attempt", async () => {
     const server = await serve((request, response) =>

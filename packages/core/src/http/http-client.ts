@@ -198,6 +198,20 @@ export interface HttpClient {
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+/** The only headers sent after a redirect to another origin: never credentials. */
+const CROSS_ORIGIN_SAFE_HEADERS = new Set([
+  "accept",
+  "accept-language",
+  "content-type",
+  "user-agent",
+  "traceparent",
+  "tracestate",
+  "x-correlation-id",
+  "x-causation-id",
+  "x-tenant-id",
+]);
 const systemClock: RetryClock = { now: () => Date.now() };
 
 /**
@@ -212,6 +226,8 @@ const systemClock: RetryClock = { now: () => Date.now() };
  *   nothing reached the server.
  * - Every send carries the current correlation headers (`x-correlation-id`, ...) and a
  *   child W3C `traceparent`.
+ * - Redirects are followed (at most 10); after a redirect to another origin no
+ *   credentials are sent, only content negotiation and correlation headers.
  * - Errors: 401 becomes `AuthError` after one credential refresh and repeat; 429
  *   becomes `RateLimitedError` with `retryAfterMs`; any other non-2xx an
  *   `UpstreamError` (`UPSTREAM_CONFLICT` for 409 and 412) with the status, the system,
@@ -470,12 +486,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
-      if (prepared.body !== undefined && prepared.body !== null) {
-        init.body = prepared.body;
-        if (isStream(prepared.body)) init.duplex = "half";
-      }
-      const response = await fetchImpl(url, init);
+      const response = await fetchFollowingRedirects(prepared, headers, controller.signal);
       const bytes = new Uint8Array(await response.arrayBuffer());
       callHook("onResponse", hooks?.onResponse, {
         ...event,
@@ -495,6 +506,75 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Sends with `redirect: "manual"` and follows redirects itself, so credentials never
+   * follow a redirect to another origin: from the first cross-origin hop on, only the
+   * content negotiation and correlation headers are sent.
+   */
+  async function fetchFollowingRedirects(
+    prepared: Prepared,
+    headers: Headers,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    let url = prepared.url;
+    let method = prepared.method;
+    let body = prepared.body;
+    let currentHeaders = headers;
+    for (let hop = 0; ; hop++) {
+      const init: RequestInit & { duplex?: "half" } = {
+        method,
+        headers: currentHeaders,
+        signal,
+        redirect: "manual",
+      };
+      if (body !== undefined && body !== null) {
+        init.body = body;
+        if (isStream(body)) init.duplex = "half";
+      }
+      const response = await fetchImpl(url, init);
+      const location = response.headers.get("location");
+      if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
+      await response.body?.cancel();
+      const fail = (reason: string) =>
+        new UpstreamError(`${system} redirected ${prepared.method} ${prepared.safeUrl}: ${reason}`, {
+          status: response.status,
+          system,
+          retryable: false,
+          details: { method: prepared.method, url: prepared.safeUrl, reason },
+        });
+      if (hop >= MAX_REDIRECTS) throw fail(`more than ${MAX_REDIRECTS} redirects`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw fail("the Location header is not a URL");
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:")
+        throw fail(`cannot follow a redirect to ${next.protocol}`);
+      // As fetch does: 303, and 301/302 after a POST, continue as a GET without a body.
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && method === "POST")
+      ) {
+        if (method !== "HEAD") method = "GET";
+        body = undefined;
+        currentHeaders = new Headers(currentHeaders);
+        for (const name of ["content-type", "content-length", "content-encoding", "content-language"]) {
+          currentHeaders.delete(name);
+        }
+      } else if (isStream(body)) {
+        throw fail("a stream body cannot be sent again");
+      }
+      if (next.origin !== url.origin) {
+        const safe = new Headers();
+        for (const [name, value] of currentHeaders)
+          if (CROSS_ORIGIN_SAFE_HEADERS.has(name)) safe.set(name, value);
+        currentHeaders = safe;
+      }
+      url = next;
     }
   }
 
