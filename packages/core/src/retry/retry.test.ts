@@ -367,7 +367,7 @@ describe("retry", () => {
             expect(ms).toBeGreaterThanOrEqual(failures[index]?.retryAfterMs ?? 0);
             expect(failures[index]?.kind).toBe("transient");
           });
-          if (outcome === "ok") {
+          if (typeof outcome === "string") {
             expect(calls).toBe(failures.length + 1);
           } else {
             // The error thrown is always the last one the operation threw.
