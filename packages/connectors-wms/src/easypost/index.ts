@@ -1,6 +1,8 @@
 /**
- * `@distro/connectors-wms/easypost`.
+ * `@distro/connectors-wms/easypost`: EasyPost tracker webhooks verified
+ * (`X-Hmac-Signature: hmac-sha256-hex=…`, secret normalised NFKD), deduped and mapped
+ * to canonical shipment milestones.
  *
  * @module
  */
-export {};
+export * from "./easypost-webhook";
