@@ -177,29 +177,46 @@ export const ShopifyInventoryLevelSchema = z.looseObject({
 export type ShopifyInventoryLevel = z.infer<typeof ShopifyInventoryLevelSchema>;
 
 /**
- * A fulfillment order and its line items (what a fulfilment is created against).
+ * A fulfillment order and its line items (what a fulfilment is created against). The
+ * older `fulfillment_order_line_items` key is read as `line_items`; a missing
+ * `fulfillable_quantity` defaults to `quantity`.
  *
  * @example
  * ```ts
  * ShopifyFulfillmentOrderSchema.parse({ id: 1, order_id: 2, status: "open", line_items: [] });
  * ```
  */
-export const ShopifyFulfillmentOrderSchema = z.looseObject({
-  id: ShopifyIdSchema,
-  order_id: ShopifyIdSchema,
-  status: z.string(),
-  assigned_location_id: ShopifyIdSchema.nullish(),
-  line_items: z.array(
-    z.looseObject({
-      id: ShopifyIdSchema,
-      line_item_id: ShopifyIdSchema,
-      variant_id: ShopifyIdSchema.nullish(),
-      inventory_item_id: ShopifyIdSchema.nullish(),
-      quantity: z.number().int(),
-      fulfillable_quantity: z.number().int(),
-    }),
-  ),
-});
+export const ShopifyFulfillmentOrderSchema = z.preprocess(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    !("line_items" in value) &&
+    "fulfillment_order_line_items" in value
+      ? {
+          ...value,
+          line_items: (value as { fulfillment_order_line_items: unknown }).fulfillment_order_line_items,
+        }
+      : value,
+  z.looseObject({
+    id: ShopifyIdSchema,
+    order_id: ShopifyIdSchema,
+    status: z.string(),
+    assigned_location_id: ShopifyIdSchema.nullish(),
+    line_items: z.array(
+      z
+        .looseObject({
+          id: ShopifyIdSchema,
+          line_item_id: ShopifyIdSchema,
+          variant_id: ShopifyIdSchema.nullish(),
+          inventory_item_id: ShopifyIdSchema.nullish(),
+          sku: z.string().nullish(),
+          quantity: z.number().int(),
+          fulfillable_quantity: z.number().int().optional(),
+        })
+        .transform((line) => ({ ...line, fulfillable_quantity: line.fulfillable_quantity ?? line.quantity })),
+    ),
+  }),
+);
 
 /** A fulfillment order. */
 export type ShopifyFulfillmentOrder = z.infer<typeof ShopifyFulfillmentOrderSchema>;
