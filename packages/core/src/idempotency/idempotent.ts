@@ -183,7 +183,8 @@ export async function idempotent<T>(fn: () => T | Promise<T>, options: Idempoten
   if (begin.outcome === "completed") return begin.result;
   let result: T;
   try {
-    result = await fn();
+    const value = fn();
+    result = value instanceof Promise ? await value : (value as T);
   } catch (error) {
     // The caller sees fn's own error; if giving the claim back fails too, the claim
     // still ends at its in-progress expiry, so that failure is attached, not thrown.

@@ -122,7 +122,14 @@ export interface MemoryIdempotencyStoreOptions {
 }
 
 function copy<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+  return typeof value === "object" && value !== null ? structuredClone(value) : value;
+}
+
+function copyRecord(record: IdempotencyRecord): IdempotencyRecord {
+  const out = { ...record };
+  if (record.result !== undefined) out.result = copy(record.result);
+  if (record.error !== undefined) out.error = copy(record.error);
+  return out;
 }
 
 /**
@@ -147,6 +154,8 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   const clock = options.clock ?? Date;
   const maxRecords = options.maxRecords ?? 100_000;
   const records = new Map<string, IdempotencyRecord>();
+  const tokenPrefix = randomUUID();
+  let serial = 0;
 
   const live = (key: string, now: number): IdempotencyRecord | undefined => {
     const record = records.get(key);
@@ -185,20 +194,20 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
         (existing.lockedUntil ?? 0) <= now &&
         existing.fingerprint === request.fingerprint;
       if (existing !== undefined && !reclaimable) {
-        return { outcome: "existing", record: copy(existing) };
+        return { outcome: "existing", record: copyRecord(existing) };
       }
       const record: IdempotencyRecord = {
         key: request.key,
         fingerprint: request.fingerprint,
         status: "in_progress",
-        claimToken: randomUUID(),
+        claimToken: `${tokenPrefix}:${++serial}`,
         createdAt: now,
         updatedAt: now,
         lockedUntil: now + request.inProgressExpiryMs,
         expiresAt: now + Math.max(request.retentionMs, request.inProgressExpiryMs),
       };
       insert(record);
-      return { outcome: "claimed", record: copy(record) };
+      return { outcome: "claimed", record: { ...record } };
     },
     async complete(key, claimToken, result, retentionMs) {
       const now = clock.now();
@@ -229,7 +238,8 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       return true;
     },
     async get(key) {
-      return copy(live(key, clock.now()));
+      const record = live(key, clock.now());
+      return record === undefined ? undefined : copyRecord(record);
     },
   };
 }

@@ -358,7 +358,7 @@ export function createBus(options: BusOptions = {}): Bus {
       skipped: 0,
       redelivered: 0,
     };
-    const lanes = new Map<string, Ring<Pending>>();
+    const lanes = new Map<string, Pending[]>();
     const ready = new Ring<string>();
     let active = 0;
     let closing = false;
@@ -433,26 +433,34 @@ export function createBus(options: BusOptions = {}): Bus {
           }
         }
         const context = correlationFromEvent(event);
-        await retry(
-          async (attempt) => {
-            attempts = attempt.attempt;
-            try {
-              await withCorrelation(context, () =>
-                settings.handler(target, {
-                  subscriber: name,
-                  attempt: attempt.attempt,
-                  deliveryCount: delivery.deliveryCount,
-                }),
-              );
-            } catch (error) {
-              lastFailedAt = clock.now();
-              firstFailedAt ??= lastFailedAt;
-              throw error;
-            }
-          },
-          policy,
-          { clock, random, sleep },
-        );
+        const runAttempt = async (attempt: number): Promise<void> => {
+          attempts = attempt;
+          try {
+            const outcome = withCorrelation(context, () =>
+              settings.handler(target, { subscriber: name, attempt, deliveryCount: delivery.deliveryCount }),
+            );
+            if (outcome instanceof Promise) await outcome;
+          } catch (error) {
+            lastFailedAt = clock.now();
+            firstFailedAt ??= lastFailedAt;
+            throw error;
+          }
+        };
+        try {
+          await runAttempt(1);
+        } catch (firstError) {
+          // The retries run through retry(): its attempt 1 replays the first failure, so
+          // backoff, Retry-After, max attempts and non-retryable errors are all decided
+          // there; max elapsed time counts from the first failure.
+          await retry(
+            async (attempt) => {
+              if (attempt.attempt === 1) throw firstError;
+              await runAttempt(attempt.attempt);
+            },
+            policy,
+            { clock, random, sleep },
+          );
+        }
       } catch (error) {
         const stored = await deadLetter(
           delivery,
@@ -482,10 +490,11 @@ export function createBus(options: BusOptions = {}): Bus {
       }
       if (outcome === "handled") stats.handled += 1;
       else stats.deadLettered += 1;
-      await delivery.ack();
+      const acked = delivery.ack();
+      if (acked instanceof Promise) await acked;
     };
 
-    const runLane = async (key: string, lane: Ring<Pending>): Promise<void> => {
+    const runLane = async (key: string, lane: Pending[]): Promise<void> => {
       for (let item = lane.shift(); item !== undefined; item = lane.shift()) {
         if (closing) break;
         try {
@@ -541,9 +550,7 @@ export function createBus(options: BusOptions = {}): Bus {
         lane.push({ delivery, event });
         return;
       }
-      const fresh = new Ring<Pending>();
-      fresh.push({ delivery, event });
-      lanes.set(key, fresh);
+      lanes.set(key, [{ delivery, event }]);
       ready.push(key);
       pump();
     };
@@ -562,7 +569,7 @@ export function createBus(options: BusOptions = {}): Bus {
         }
         // Events not started yet stay unsettled: closing the consumer gives them back to
         // the transport in their delivery order.
-        for (const lane of lanes.values()) while (lane.shift() !== undefined);
+        for (const lane of lanes.values()) lane.length = 0;
         if (active > 0 || ready.length > 0) {
           await new Promise<void>((resolve) => {
             idle = resolve;

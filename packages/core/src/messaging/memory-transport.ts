@@ -64,6 +64,32 @@ class Queue<T> {
   }
 }
 
+class MemoryDelivery implements TransportDelivery {
+  readonly body: string;
+  readonly key: string | undefined;
+  readonly deliveryCount: number;
+
+  constructor(
+    private readonly subscription: Subscription,
+    private readonly consumer: Consumer,
+    private readonly entry: Entry,
+  ) {
+    this.body = entry.body;
+    this.key = entry.key;
+    this.deliveryCount = entry.deliveryCount;
+  }
+
+  ack(): void {
+    this.subscription.settle(this.consumer, this.entry);
+  }
+
+  nack(options?: { delayMs?: number }): void {
+    if (this.subscription.settle(this.consumer, this.entry)) {
+      this.subscription.redeliver(this.entry, options?.delayMs ?? 0);
+    }
+  }
+}
+
 class Subscription {
   readonly queue = new Queue<Entry>();
   readonly consumers: Consumer[] = [];
@@ -110,36 +136,25 @@ class Subscription {
 
   private deliver(consumer: Consumer, entry: Entry): void {
     consumer.unsettled.add(entry);
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled || consumer.closed || !consumer.unsettled.has(entry)) return false;
-      settled = true;
-      consumer.unsettled.delete(entry);
-      this.schedule();
-      return true;
-    };
-    const delivery: TransportDelivery = {
-      body: entry.body,
-      key: entry.key,
-      deliveryCount: entry.deliveryCount,
-      ack: () => {
-        settle();
-      },
-      nack: (options) => {
-        if (!settle()) return;
-        const again: Entry = { body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 };
-        const delayMs = options?.delayMs ?? 0;
-        if (delayMs > 0) {
-          setTimeout(() => {
-            this.queue.push(again);
-            this.schedule();
-          }, delayMs);
-        } else {
-          this.queue.unshift(again);
-        }
-      },
-    };
-    consumer.handler(delivery);
+    consumer.handler(new MemoryDelivery(this, consumer, entry));
+  }
+
+  settle(consumer: Consumer, entry: Entry): boolean {
+    if (consumer.closed || !consumer.unsettled.delete(entry)) return false;
+    this.schedule();
+    return true;
+  }
+
+  redeliver(entry: Entry, delayMs: number): void {
+    const again: Entry = { body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 };
+    if (delayMs > 0) {
+      setTimeout(() => {
+        this.queue.push(again);
+        this.schedule();
+      }, delayMs);
+    } else {
+      this.queue.unshift(again);
+    }
   }
 
   remove(consumer: Consumer): void {

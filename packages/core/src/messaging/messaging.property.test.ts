@@ -13,16 +13,6 @@ import { createMemoryTransport } from "./memory-transport";
 
 type Fault = { kind: "none" } | { kind: "transient"; failures: number } | { kind: "permanent" };
 
-interface MessageSpec {
-  subject: string;
-  businessKey: string;
-  fault: Fault;
-}
-
-type Step =
-  | { kind: "publish"; message: number; copies: number; concurrent: boolean }
-  | { kind: "restart"; abandon: boolean };
-
 const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   fc.constant<Fault>({ kind: "none" }),
   fc.integer({ min: 1, max: 5 }).map<Fault>((failures) => ({ kind: "transient", failures })),
