@@ -15,6 +15,8 @@
  */
 export * from "./acknowledge/index";
 export * from "./generate/index";
+export * from "./mapping/index";
+export * from "./partners/index";
 export * from "./stream/index";
 export * from "./syntax/index";
 export * from "./validate/index";

@@ -1,0 +1,2 @@
+export * from "./edifact";
+export * from "./x12";
