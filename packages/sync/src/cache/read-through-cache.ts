@@ -1,4 +1,4 @@
-import { isDistroError, UpstreamError } from "@distro/core";
+import { isDistroError, UpstreamError, ValidationError } from "@distro/core";
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../clock/index";
 import {
@@ -29,6 +29,17 @@ export interface CacheLoadContext {
  * policy's `notFoundForMs`.
  */
 export type CacheLoader<V> = (key: string, context: CacheLoadContext) => Promise<V | undefined>;
+
+/** What a batch loader is told: the keys' shared priority and whether anyone waits. */
+export interface CacheBatchContext {
+  /** `interactive` when any key of the batch has a caller waiting on it with that priority. */
+  priority: ReadPriority;
+  /** True when every key of the batch is a background refresh. */
+  background: boolean;
+}
+
+/** Loads many keys in one upstream call; keys absent from the map do not exist. */
+export type CacheBatchLoader<V> = (keys: string[], context: CacheBatchContext) => Promise<Map<string, V>>;
 
 /** How a read was answered. */
 export type CacheOutcome = "hit" | "stale" | "miss" | "coalesced" | "negative-hit";
@@ -120,8 +131,18 @@ export interface EventSubscriber {
 export interface ReadThroughCacheSettings<V> {
   /** The entity the cache holds (`price`, `inventory`…): picks its policy. */
   entity: string;
-  /** Loads a value from the upstream. */
-  load: CacheLoader<V>;
+  /** Loads one value from the upstream (give this or `loadMany`). */
+  load?: CacheLoader<V>;
+  /**
+   * Loads many keys in one upstream call (give this or `load`). Misses arriving within
+   * `batchWindowMs` are sent together, up to `maxBatchSize` keys per call: one ERP call
+   * instead of hundreds. Keys missing from the returned map are "not found".
+   */
+  loadMany?: CacheBatchLoader<V>;
+  /** How long misses gather before a `loadMany` call (default 10 ms). */
+  batchWindowMs?: number;
+  /** The most keys in one `loadMany` call (default 100). */
+  maxBatchSize?: number;
   /** The policy registry (default: the domain defaults). */
   policies?: PolicyRegistry;
   /** A fixed policy for every key, instead of asking the registry. */
@@ -231,6 +252,58 @@ export function createReadThroughCache<V>(settings: ReadThroughCacheSettings<V>)
     sizeCalculation: (entry, key) => Math.max(1, Math.ceil(sizeOf(entry.value as V, key))),
   });
   const flights = new Map<string, Flight<V>>();
+  if (!settings.load && !settings.loadMany) {
+    throw new ValidationError("A read-through cache needs a loader", [
+      { code: "missing_loader", path: ["load"], message: "Give load or loadMany" },
+    ]);
+  }
+  const batchWindowMs = settings.batchWindowMs ?? 10;
+  const maxBatchSize = Math.max(1, settings.maxBatchSize ?? 100);
+  interface Waiting {
+    key: string;
+    context: CacheLoadContext;
+    resolve: (value: V | undefined) => void;
+    reject: (error: unknown) => void;
+  }
+  let gathering: Waiting[] = [];
+  let gatherGeneration = 0;
+  let gatherScheduled = false;
+  const sendBatch = () => {
+    gatherGeneration++;
+    gatherScheduled = false;
+    const batch = gathering;
+    gathering = [];
+    if (batch.length === 0) return;
+    const context: CacheBatchContext = {
+      priority: batch.some((item) => item.context.priority === "interactive") ? "interactive" : "batch",
+      background: batch.every((item) => item.context.background),
+    };
+    settings.loadMany!(
+      batch.map((item) => item.key),
+      context,
+    ).then(
+      (values) => {
+        for (const item of batch) item.resolve(values.get(item.key));
+      },
+      (error) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
+  };
+  const loadOne = (key: string, context: CacheLoadContext): Promise<V | undefined> => {
+    if (settings.load) return settings.load(key, context);
+    return new Promise((resolve, reject) => {
+      gathering.push({ key, context, resolve, reject });
+      if (gathering.length >= maxBatchSize) sendBatch();
+      else if (!gatherScheduled) {
+        gatherScheduled = true;
+        const generation = gatherGeneration;
+        void clock.sleep(batchWindowMs).then(() => {
+          if (generation === gatherGeneration) sendBatch();
+        });
+      }
+    });
+  };
   const metrics = {
     hits: 0,
     stale: 0,
@@ -287,7 +360,7 @@ export function createReadThroughCache<V>(settings: ReadThroughCacheSettings<V>)
         metrics.loads++;
         let entry: Entry<V>;
         try {
-          const value = await settings.load(key, { key, priority, background, policy });
+          const value = await loadOne(key, { key, priority, background, policy });
           entry = { value, found: value !== undefined, storedAt: clock.now() };
         } catch (error) {
           if (!isNotFound(error)) throw error;
