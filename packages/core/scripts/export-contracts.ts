@@ -17,7 +17,9 @@ import { createCanonicalRegistry, ENTITY_SCHEMAS, toJsonSchema } from "../src/in
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
-const outDir = resolve(outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1]! : join(here, "../../../docs/contracts"));
+const outDir = resolve(
+  outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1]! : join(here, "../../../docs/contracts"),
+);
 const check = args.includes("--check");
 
 const files = new Map<string, string>();

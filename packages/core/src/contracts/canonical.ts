@@ -4,7 +4,7 @@ import { CustomerSchema } from "../model/customer";
 import { InventoryLevelSchema } from "../model/inventory";
 import { InvoiceSchema } from "../model/invoice";
 import { ItemSchema } from "../model/item";
-import { OrderSchema } from "../model/order";
+import { type Order, OrderSchema } from "../model/order";
 import { OrderStatusSchema } from "../model/order-status";
 import { PriceSchema } from "../model/price";
 import { CreditMemoSchema, ReturnSchema } from "../model/returns";
@@ -34,7 +34,14 @@ export const OrderSubmittedV1Contract = defineContract({
 });
 
 /** The payload of `order.submitted` v1. */
-export type OrderSubmittedV1 = z.output<typeof OrderSubmittedV1Contract.schema>;
+export type OrderSubmittedV1 = {
+  /** The submitted order. */
+  order: Order;
+  /** The channel, free text. */
+  source: string;
+  /** When it was submitted. */
+  submittedAt: string;
+};
 
 /**
  * How a channel is classified in `order.submitted` v2.
@@ -91,7 +98,16 @@ export const OrderSubmittedV2Contract = defineContract({
 });
 
 /** The payload of `order.submitted` v2. */
-export type OrderSubmittedV2 = z.output<typeof OrderSubmittedV2Contract.schema>;
+export type OrderSubmittedV2 = {
+  /** The submitted order. */
+  order: Order;
+  /** The channel it came through. */
+  channel: { kind: z.output<typeof ChannelKindSchema>; name: string };
+  /** The key the producer deduplicated the submission with. */
+  idempotencyKey?: string | undefined;
+  /** When it was submitted. */
+  submittedAt: string;
+};
 
 /**
  * `order.booked` v1: the ERP booked an order (number, allocation); with a shortage,

@@ -96,15 +96,18 @@ const ANNOTATIONS = new Set([
   "id",
 ]);
 
-interface Names {
+/** How {@link findIncompatibilities} calls the two schemas in its messages. */
+export interface CompatibilityNames {
+  /** The consumer's schema, e.g. `the v2 reader`. */
   reader: string;
+  /** The producer's schema, e.g. `v1 data`. */
   writer: string;
 }
 
 interface Walk {
   readerRoot: JsonSchema;
   writerRoot: JsonSchema;
-  names: Names;
+  names: CompatibilityNames;
   visited: WeakMap<object, WeakSet<object>>;
   out: SchemaIncompatibility[];
 }
@@ -563,7 +566,7 @@ function compareArrays(reader: JsonSchema, writer: JsonSchema, path: string[], w
 export function findIncompatibilities(
   reader: JsonSchema,
   writer: JsonSchema,
-  names: Names = { reader: "reader", writer: "writer" },
+  names: CompatibilityNames = { reader: "reader", writer: "writer" },
 ): SchemaIncompatibility[] {
   const walk: Walk = { readerRoot: reader, writerRoot: writer, names, visited: new WeakMap(), out: [] };
   compare(reader, writer, [], walk);

@@ -35,8 +35,14 @@ export interface Contract<Schema extends z.ZodType = z.ZodType, Previous = unkno
   readonly schemaId: string;
   /** What the event means. */
   readonly description: string | undefined;
-  /** From the previous version to this one, if given. */
-  readonly upcast: ((previous: Previous) => z.input<Schema>) | undefined;
+  /**
+   * From the previous version to this one, if given (method syntax, so a contract with
+   * a typed upcaster is still a `Contract` for the registry).
+   *
+   * @param previous - a payload valid against the previous version
+   * @returns the payload for this version
+   */
+  upcast?(previous: Previous): z.input<Schema>;
   /**
    * Validates a payload against this version in one pass.
    *

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { compareDecimal, isDecimalString } from "../money/decimal";
+import { isDecimalString } from "../money/decimal";
 import { DecimalSchema } from "../money/money";
 
 /**
@@ -101,7 +101,8 @@ export const NonNegativeDecimalSchema = DecimalSchema.refine(
  * ```
  */
 export const PositiveDecimalSchema = DecimalSchema.refine(
-  (value) => !isDecimalString(value) || compareDecimal(value, "0") > 0,
+  // A canonical decimal is above zero when it has no minus sign and a non-zero digit.
+  (value) => !isDecimalString(value) || (value.charCodeAt(0) !== 45 && /[1-9]/.test(value)),
   { message: "Expected more than zero" },
 );
 

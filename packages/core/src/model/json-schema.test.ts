@@ -64,7 +64,8 @@ describe("exported JSON Schemas in a real validator", () => {
         fc.property(mutated(sample), (input) => {
           // JSON Schema cannot express cross-field rules and check digits, so it may
           // accept more than zod; it must never reject a record zod accepts.
-          if (schema.safeParse(input).success) expect(validate(input), JSON.stringify(validate.errors)).toBe(true);
+          if (schema.safeParse(input).success)
+            expect(validate(input), JSON.stringify(validate.errors)).toBe(true);
           if (!validate(input)) expect(schema.safeParse(input).success).toBe(false);
         }),
         { numRuns: 200 },
@@ -74,7 +75,9 @@ describe("exported JSON Schemas in a real validator", () => {
 
   it("rejects floats for money where zod does", () => {
     const order = entities.find((entry) => entry.name === "Order")!;
-    const sample = structuredClone(SAMPLE_ENTITIES.Order) as unknown as { lines: { unitPrice: { amount: unknown } }[] };
+    const sample = structuredClone(SAMPLE_ENTITIES.Order) as unknown as {
+      lines: { unitPrice: { amount: unknown } }[];
+    };
     sample.lines[0]!.unitPrice.amount = 0.0125;
     expect(order.validate(sample)).toBe(false);
     expect(order.validate.errors?.[0]?.instancePath).toBe("/lines/0/unitPrice/amount");
