@@ -1,3 +1,5 @@
+import { redactText } from "../observability/redact";
+
 /** JSON keys and form fields whose values are credentials. */
 const SECRET_FIELD =
   "access_token|refresh_token|id_token|client_secret|client_assertion|password|passwd|api_key|apikey|api-key|secret|token|assertion";
@@ -11,16 +13,21 @@ const XML_SECRET = new RegExp(`<((?:[\\w-]+:)?(?:${SECRET_FIELD}))>[^<]*</\\1>`,
 export const REDACTED = "[REDACTED]";
 
 /**
- * Blanks the credentials a response body or message may echo back: `Bearer` / `Basic`
- * credentials, and the values of `access_token`, `refresh_token`, `client_secret`,
- * `password`, `api_key` and similar fields in JSON, form-encoded and XML text.
+ * Blanks the credentials and personal data a response body or message may echo back:
+ * `Bearer` / `Basic` credentials, the values of `access_token`, `refresh_token`,
+ * `client_secret`, `password`, `api_key` and similar fields in JSON, form-encoded and
+ * XML text, and (through observability's `redactText`) e-mail addresses and payment card
+ * numbers.
  */
 export function redactSecrets(text: string): string {
-  return text
-    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
-    .replace(JSON_SECRET, `$1"${REDACTED}"`)
-    .replace(FORM_SECRET, `$1=${REDACTED}`)
-    .replace(XML_SECRET, `<$1>${REDACTED}</$1>`);
+  return redactText(
+    text
+      .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
+      .replace(JSON_SECRET, `$1"${REDACTED}"`)
+      .replace(FORM_SECRET, `$1=${REDACTED}`)
+      .replace(XML_SECRET, `<$1>${REDACTED}</$1>`),
+    REDACTED,
+  );
 }
 
 const SECRET_QUERY_NAMES = new Set([

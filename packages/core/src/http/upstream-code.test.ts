@@ -83,6 +83,15 @@ describe("redaction", () => {
     expect(redactSecrets("<sf:password>hunter2</sf:password>")).toBe("<sf:password>[REDACTED]</sf:password>");
   });
 
+  it("masks personal data too: e-mail addresses and card numbers", () => {
+    const excerpt = bodyExcerpt(
+      '{"error":{"code":"DuplicateContact","message":"jane.doe@acme.example already exists, card 4111 1111 1111 1111 declined"}}',
+    );
+    expect(excerpt).not.toContain("jane.doe@acme.example");
+    expect(excerpt).not.toContain("4111 1111 1111 1111");
+    expect(excerpt).toContain("DuplicateContact");
+  });
+
   it("never lets a bearer token or access_token value through the excerpt", () => {
     const tokenArb = fc.stringMatching(/^[A-Za-z0-9\-._~+/]{8,64}$/);
     fc.assert(
