@@ -9,3 +9,4 @@
 export * from "./experience/index";
 export * from "./flow/index";
 export * from "./flows/index";
+export * from "./ownership/index";

@@ -3,6 +3,7 @@ import type { Invoice } from "../model/invoice";
 import type { Item } from "../model/item";
 import type { Order } from "../model/order";
 import type { Price } from "../model/price";
+import type { CreditMemo } from "../model/returns";
 import type { Shipment } from "../model/shipment";
 import type { ChangePage, ChangeReadOptions, SystemIdentity } from "./common";
 import type { LineAllocation } from "./erp-system";
@@ -54,6 +55,8 @@ export interface CommerceChannelV1 extends SystemIdentity<"v1"> {
   publishCatalog(items: Item[], prices: Price[]): Promise<{ published: number }>;
   /** Tells the channel an invoice was posted (a note, a metafield, or a payment capture). */
   notifyInvoice(invoice: Invoice, order: Order): Promise<void>;
+  /** Tells the channel a return was credited (a refund status), when the platform supports it. */
+  notifyCreditMemo?(memo: CreditMemo, order: Order | undefined): Promise<void>;
 }
 
 /** The current ecommerce channel port. */

@@ -68,6 +68,9 @@ async function serve(settings: Partial<ExperienceApiSettings> = {}) {
   return { base, accepted };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read loosely typed JSON bodies
+const bodyOf = async (response: Response): Promise<any> => response.json();
+
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, {
     method: "POST",
@@ -84,7 +87,7 @@ describe("experience API", () => {
     });
     expect(first.status).toBe(202);
     expect(first.headers.get("x-correlation-id")).toBe("corr-77");
-    const body = await first.json();
+    const body = await bodyOf(first);
     expect(body).toMatchObject({ orderId: "WEB-1001", status: "accepted", correlationId: "corr-77" });
 
     const again = await Promise.all(
@@ -93,7 +96,7 @@ describe("experience API", () => {
     for (const response of again) {
       expect(response.status).toBe(202);
       expect(response.headers.get("idempotent-replayed")).toBe("true");
-      expect(await response.json()).toEqual(body);
+      expect(await bodyOf(response)).toEqual(body);
     }
     expect(accepted).toHaveLength(1);
   });
@@ -108,7 +111,7 @@ describe("experience API", () => {
     expect(duplicate.status).toBe(409);
     expect(duplicate.headers.get("content-type")).toBe("application/problem+json");
     expect(Number(duplicate.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect((await duplicate.json()).code).toBe("IDEMPOTENCY_IN_PROGRESS");
+    expect((await bodyOf(duplicate)).code).toBe("IDEMPOTENCY_IN_PROGRESS");
     release();
     expect((await first).status).toBe(202);
   });
@@ -118,7 +121,7 @@ describe("experience API", () => {
     expect((await post(`${base}/orders`, order, { "idempotency-key": "k-3" })).status).toBe(202);
     const reused = await post(`${base}/orders`, { ...order, id: "WEB-2" }, { "idempotency-key": "k-3" });
     expect(reused.status).toBe(422);
-    expect((await reused.json()).code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect((await bodyOf(reused)).code).toBe("IDEMPOTENCY_KEY_REUSED");
 
     const invalid = await post(
       `${base}/orders`,
@@ -126,7 +129,7 @@ describe("experience API", () => {
       { "idempotency-key": "k-4" },
     );
     expect(invalid.status).toBe(422);
-    const problem = await invalid.json();
+    const problem = await bodyOf(invalid);
     expect(problem.code).toBe("VALIDATION_FAILED");
     expect(problem.issues[0].path).toEqual(["lines", 0, "quantity"]);
     expect(accepted).toHaveLength(1);
@@ -148,18 +151,18 @@ describe("experience API", () => {
       lines: [{ sku: "BOLT-M8-40", quantity: "300" }],
     });
     expect(prices.status).toBe(200);
-    expect((await prices.json()).prices[0]).toMatchObject({
+    expect((await bodyOf(prices)).prices[0]).toMatchObject({
       unitPrice: { amount: "0.0125" },
       rule: "customer:C-100",
     });
     expect((await post(`${base}/prices`, { customerId: "C-100", lines: [] })).status).toBe(422);
 
     const status = await fetch(`${base}/orders/WEB-1001`);
-    expect(await status.json()).toMatchObject({ status: "booked", erpOrderNumber: "SO-1" });
+    expect(await bodyOf(status)).toMatchObject({ status: "booked", erpOrderNumber: "SO-1" });
     expect((await fetch(`${base}/orders/NOPE`)).status).toBe(404);
     expect((await fetch(`${base}/orders`)).status).toBe(405);
 
-    const document = await (await fetch(`${base}/openapi.json`)).json();
+    const document = await bodyOf(await fetch(`${base}/openapi.json`));
     expect(document.openapi).toBe("3.1.0");
     expect(Object.keys(document.paths)).toEqual(["/api/prices", "/api/orders", "/api/orders/{orderId}"]);
     expect(document.components.schemas.Order.required).toContain("lines");
