@@ -892,7 +892,7 @@ function listPriceFor(
         path:
           index >= 0
             ? ["prices", index, "breaks", 0, "unitPrice", "amount"]
-            : ["items", item.sku, "listPrice"],
+            : ["items", itemIndex, "listPrice", "amount"],
         message: `Shopify holds ${currency} to the cent; ${perUnit.amount} would become ${rounded.amount} (sell a pack unit instead)`,
       },
     };
