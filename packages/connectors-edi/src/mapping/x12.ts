@@ -330,6 +330,7 @@ export function x12ToShipment(transaction: Transaction, options: InboundMappingO
   const packages: Shipment["packages"] = [];
   let currentPackage: Shipment["packages"][number] | undefined;
   let currentLevel = "";
+  const packageByLevel = new Map<string, Shipment["packages"][number]>();
   let pendingLine: { segment: Segment; sku: string; lineNumber: number; lot?: string } | undefined;
   for (const segment of segments) {
     switch (segment.tag) {
@@ -339,8 +340,10 @@ export function x12ToShipment(transaction: Transaction, options: InboundMappingO
         if (currentLevel === "P" || currentLevel === "T") {
           currentPackage = { lines: [] };
           packages.push(currentPackage);
-        } else if (currentLevel === "S" || currentLevel === "O") {
-          currentPackage = undefined;
+          packageByLevel.set(segment.get(1), currentPackage);
+        } else {
+          // an item belongs to the pack it hangs under, or to none when it hangs under the order
+          currentPackage = packageByLevel.get(segment.get(2));
         }
         break;
       }
