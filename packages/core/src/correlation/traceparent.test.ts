@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { childTraceparent, formatTraceparent, parseTraceparent, type Traceparent } from "./traceparent";
+import {
+  childTraceparent,
+  formatTraceparent,
+  isValidTraceparent,
+  parseTraceparent,
+  type Traceparent,
+} from "./traceparent";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID = "00f067aa0ba902b7";
@@ -153,5 +159,15 @@ describe("childTraceparent", () => {
     const zeros = (length: number) => new Uint8Array(length);
     const root = childTraceparent(undefined, zeros);
     expect(parseTraceparent(formatTraceparent(root))).toEqual(root);
+  });
+});
+
+describe("isValidTraceparent", () => {
+  it("agrees with parseTraceparent, also when asked twice", () => {
+    for (const value of [VALID, VALID, `ff-${TRACE_ID}-${PARENT_ID}-01`, VALID, 55, undefined]) {
+      expect(isValidTraceparent(value)).toBe(
+        typeof value === "string" && parseTraceparent(value) !== undefined,
+      );
+    }
   });
 });

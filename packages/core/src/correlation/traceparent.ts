@@ -141,3 +141,26 @@ function toHex(bytes: Uint8Array, byteLength: number): string {
   }
   return out;
 }
+
+let lastValidHeader = "";
+
+/**
+ * Whether a value is a `traceparent` header that {@link parseTraceparent} accepts. The
+ * last valid value is remembered, so checking the same header on every event of a
+ * transaction costs one comparison.
+ *
+ * @param value - anything
+ * @returns true for a valid traceparent string
+ * @example
+ * ```ts
+ * isValidTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"); // true
+ * isValidTraceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"); // false
+ * ```
+ */
+export function isValidTraceparent(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  if (value === lastValidHeader) return true;
+  if (parseTraceparent(value) === undefined) return false;
+  lastValidHeader = value;
+  return true;
+}

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { parseTraceparent } from "../correlation/traceparent";
+import { isValidTraceparent } from "../correlation/traceparent";
 import { isDistroError } from "../errors/distro-error";
 import { issuesFromZod } from "../errors/from-zod";
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
@@ -88,7 +88,6 @@ export const CLOUD_EVENT_ATTRIBUTES: ReadonlySet<string> = new Set([
   "time",
 ]);
 
-let lastValidTraceparent = "";
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -284,10 +283,9 @@ export function parseEvent<T = unknown>(input: unknown, options: ParseEventOptio
   if (event.traceparent !== undefined) {
     if (typeof event.traceparent !== "string") {
       issues.push(issue(["traceparent"], "invalid_type", "traceparent must be a string"));
-    } else if (event.traceparent !== lastValidTraceparent) {
+    } else if (!isValidTraceparent(event.traceparent)) {
       // W3C Trace Context: an invalid traceparent is ignored (the receiver starts a new trace).
-      if (parseTraceparent(event.traceparent) === undefined) delete event.traceparent;
-      else lastValidTraceparent = event.traceparent;
+      delete event.traceparent;
     }
   }
   for (const name of ["correlationid", "causationid"] as const) {

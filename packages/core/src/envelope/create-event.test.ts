@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getCorrelation, withCorrelation } from "../correlation/context";
+import { isDistroError } from "../errors/distro-error";
 import { ValidationError } from "../errors/validation-error";
 import { parseEvent } from "./cloud-event";
 import { causedBy, correlationFromEvent, createEvent, withCorrelationFrom } from "./create-event";
@@ -80,6 +82,14 @@ describe("createEvent", () => {
     });
   });
 
+  it("leaves out an invalid traceparent instead of failing", () => {
+    const event = withCorrelation({ traceparent: "not-a-traceparent" }, () =>
+      createEvent({ type: "t", source: "/s" }),
+    );
+    expect(event).not.toHaveProperty("traceparent");
+    expect(createEvent({ type: "t", source: "/s", traceparent: TRACEPARENT }).traceparent).toBe(TRACEPARENT);
+  });
+
   it("sets no JSON content type for binary data", () => {
     expect(createEvent({ type: "t", source: "/s", data: new Uint8Array([1]) })).not.toHaveProperty(
       "datacontenttype",
@@ -154,5 +164,44 @@ describe("derived events", () => {
       correlationId: "e",
       causationId: "e",
     });
+  });
+});
+
+describe("createEvent on arbitrary input (property)", () => {
+  it("returns an event parseEvent accepts unchanged, or throws a DistroError", () => {
+    const text = fc.oneof(
+      fc.string(),
+      fc.constantFrom("/shop/acme", "https://erp.example/bc", "urn:x:y", "order.submitted"),
+    );
+    const input = fc.record(
+      {
+        type: fc.oneof(text, fc.anything()),
+        source: fc.oneof(text, fc.anything()),
+        subject: text,
+        id: text,
+        time: fc.oneof(text, fc.date(), fc.constant("2026-11-30T00:00:00Z")),
+        dataschema: text,
+        datacontenttype: fc.oneof(text, fc.constant("application/json")),
+        correlationid: text,
+        traceparent: fc.oneof(text, fc.constant(TRACEPARENT)),
+        extensions: fc.dictionary(
+          fc.string(),
+          fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.double()),
+        ),
+        data: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(input, (candidate) => {
+        try {
+          const event = createEvent(candidate as Parameters<typeof createEvent>[0]);
+          expect(parseEvent(event)).toEqual(event);
+        } catch (error) {
+          expect(isDistroError(error)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type CorrelationContext, getCorrelation, withCorrelation } from "../correlation/context";
+import { isValidTraceparent } from "../correlation/traceparent";
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
 import {
   isAbsoluteUri,
@@ -82,8 +83,8 @@ function isoTime(time: number | Date): string {
 /**
  * Builds a CloudEvents 1.0 event: fills `id` (UUID v4) and `time` (now), and takes
  * `correlationid`, `causationid` and `traceparent` from the current correlation
- * context. Outside any context the event starts a transaction of its own: its
- * `correlationid` is its own `id`.
+ * context (an invalid traceparent is left out, as W3C Trace Context says). Outside any
+ * context the event starts a transaction of its own: its `correlationid` is its own `id`.
  *
  * @param input - type, source, data and the optional attributes
  * @param settings - injectable clock and id generator
@@ -149,7 +150,8 @@ export function createEvent<T>(
   const causationid = input.causationid ?? context?.causationId;
   if (causationid !== undefined) event.causationid = requireString(causationid, "causationid");
   const traceparent = input.traceparent ?? context?.traceparent;
-  if (traceparent !== undefined) event.traceparent = requireString(traceparent, "traceparent");
+  // An invalid traceparent is ignored, as W3C Trace Context says (no trace link, no failure).
+  if (isValidTraceparent(traceparent)) event.traceparent = traceparent;
 
   if (input.extensions !== undefined) {
     for (const [name, value] of Object.entries(input.extensions)) {

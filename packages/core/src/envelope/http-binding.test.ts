@@ -267,6 +267,30 @@ describe("round trips (property)", () => {
     );
   });
 
+  it("arbitrary structured bodies give an event or a DistroError, nothing else", () => {
+    const body = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc.uint8Array(),
+      fc
+        .dictionary(
+          fc.constantFrom("specversion", "id", "source", "type", "data_base64", "time"),
+          fc.jsonValue(),
+        )
+        .map((value) => JSON.stringify({ specversion: "1.0", id: "1", source: "/s", type: "t", ...value })),
+    );
+    fc.assert(
+      fc.property(body, (candidate) => {
+        try {
+          fromStructured(candidate);
+        } catch (error) {
+          expect(isDistroError(error)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("arbitrary headers and bodies give an event or a DistroError, nothing else", () => {
     const headerName = fc.constantFrom(
       "ce-id",
