@@ -10,8 +10,8 @@ import {
   createCircuitBreaker,
   createReadThroughCache,
   createUpstreamLimiter,
-  definePolicy,
   defaultPolicies,
+  definePolicy,
 } from "../src/index";
 
 const CUSTOMERS = 1000;
@@ -105,7 +105,10 @@ async function drive(
   while (performance.now() < end) {
     // At most ten milliseconds' worth per turn, so the loop never starves I/O: a generator
     // that falls behind shows as a lower reads_per_s.
-    const due = Math.min(Math.floor(((performance.now() - started) / 1000) * rate), issued + Math.ceil(rate / 100));
+    const due = Math.min(
+      Math.floor(((performance.now() - started) / 1000) * rate),
+      issued + Math.ceil(rate / 100),
+    );
     while (issued < due) {
       issued++;
       if (inFlight >= maxInFlight) {
@@ -132,7 +135,15 @@ async function drive(
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
   const sorted = Float64Array.from(latencies).sort();
-  return { issued, served, failed, dropped, elapsed, p99: percentile(sorted, 0.99), p50: percentile(sorted, 0.5) };
+  return {
+    issued,
+    served,
+    failed,
+    dropped,
+    elapsed,
+    p99: percentile(sorted, 0.99),
+    p50: percentile(sorted, 0.5),
+  };
 }
 
 /**
@@ -178,18 +189,26 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
             const [customer, sku] = key.split("/");
             return { customer: Number(customer), sku: Number(sku) };
           });
-          const body = await erp.requestJson<{ prices: { customer: number; sku: number; amount: string; currency: string }[] }>({
+          const body = await erp.requestJson<{
+            prices: { customer: number; sku: number; amount: string; currency: string }[];
+          }>({
             method: "POST",
             path: "prices/query",
             json: { lines },
           });
           const found = new Map<string, Money>();
           for (const line of body.prices) {
-            found.set(`${line.customer}/${line.sku}`, MoneySchema.parse({ amount: line.amount, currency: line.currency }));
+            found.set(
+              `${line.customer}/${line.sku}`,
+              MoneySchema.parse({ amount: line.amount, currency: line.currency }),
+            );
           }
           return found;
         },
-        { priority: context.background ? "batch" : "interactive", maxWaitMs: context.background ? 2000 : 250 },
+        {
+          priority: context.background ? "batch" : "interactive",
+          maxWaitMs: context.background ? 2000 : 250,
+        },
       ),
   });
   let staleMaxMs = 0;

@@ -6,7 +6,7 @@ export type CircuitState = "closed" | "open" | "half-open";
 
 /** Settings of {@link createCircuitBreaker}. */
 export interface CircuitBreakerSettings {
-  /** The upstream system, named in {@link CircuitOpenError}. */
+  /** The upstream system, named in `CircuitOpenError`. */
   system: string;
   /** Consecutive failures that open the circuit (default 5). */
   failureThreshold?: number;
@@ -50,7 +50,7 @@ export interface CircuitBreakerStats {
 /**
  * A per-upstream circuit breaker: closed while calls succeed; open after
  * `failureThreshold` consecutive failures, refusing calls with a typed
- * {@link CircuitOpenError} for `openForMs`; then half-open, letting `halfOpenTrials`
+ * `CircuitOpenError` for `openForMs`; then half-open, letting `halfOpenTrials`
  * calls through: a success closes it, a failure opens it again. Errors that are not the
  * upstream's fault (validation, not found) do not count.
  *

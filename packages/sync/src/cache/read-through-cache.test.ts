@@ -267,4 +267,42 @@ describe("read-through cache", () => {
       { numRuns: 100 },
     );
   });
+
+  it("gathers concurrent misses into batch loads of at most maxBatchSize keys", async () => {
+    const clock = createManualClock();
+    const calls: { keys: string[]; priority: string; background: boolean }[] = [];
+    const cache = createReadThroughCache<string>({
+      entity: "price",
+      policy,
+      clock,
+      batchWindowMs: 20,
+      maxBatchSize: 3,
+      loadMany: async (keys, context) => {
+        calls.push({ keys, ...context });
+        return new Map(keys.filter((key) => key !== "missing").map((key) => [key, `price of ${key}`]));
+      },
+    });
+    const reads = ["a", "b", "c", "d", "missing", "a"].map((key) => cache.read(key));
+    await clock.advance(20);
+    const results = await Promise.all(reads);
+    expect(calls.map((call) => call.keys)).toEqual([
+      ["a", "b", "c"],
+      ["d", "missing"],
+    ]);
+    expect(calls[0]).toMatchObject({ priority: "interactive", background: false });
+    expect(results.map((result) => result.value)).toEqual([
+      "price of a",
+      "price of b",
+      "price of c",
+      "price of d",
+      undefined,
+      "price of a",
+    ]);
+    expect(results[5]?.decision.outcome).toBe("coalesced");
+    expect(cache.explain("missing").reason).toContain("not found");
+  });
+
+  it("refuses to be built without a loader", () => {
+    expect(() => createReadThroughCache({ entity: "price" })).toThrow(/needs a loader/);
+  });
 });

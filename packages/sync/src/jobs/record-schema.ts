@@ -22,7 +22,7 @@ export interface RecordSchema<T> {
 }
 
 /**
- * Converts a schema's issues to distro's {@link ValidationIssue}s, paths kept.
+ * Converts a schema's issues to distro's `ValidationIssue`s, paths kept.
  *
  * @param issues - the schema's issues
  * @returns distro issues

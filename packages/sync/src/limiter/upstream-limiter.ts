@@ -39,9 +39,9 @@ export interface UpstreamLimiterSettings {
   concurrency?: number;
   /** The most calls waiting for a start; beyond it, callers are refused or wait (default 1000). */
   queueCapacity?: number;
-  /** Refuse with {@link RateLimitedError} or wait (up to `waitTimeoutMs`) when full (default `refuse`). */
+  /** Refuse with `RateLimitedError` or wait (up to `waitTimeoutMs`) when full (default `refuse`). */
   whenFull?: WhenFull;
-  /** How long a caller waits for queue room in `wait` mode before a {@link TimeoutError} (default 5000). */
+  /** How long a caller waits for queue room in `wait` mode before a `TimeoutError` (default 5000). */
   waitTimeoutMs?: number;
   /** Adapt the rate to 429 / 503 / latency; `false` keeps it fixed (default on). */
   adaptive?: AdaptiveSettings | false;
@@ -55,7 +55,7 @@ export interface UpstreamLimiterSettings {
 export interface LimiterRunOptions {
   /** `interactive` (a customer waits) starts ahead of `batch`; or a number, higher first (default `batch`). */
   priority?: ReadPriority | number;
-  /** Give up with a {@link TimeoutError} if the call has not started within this time. */
+  /** Give up with a `TimeoutError` if the call has not started within this time. */
   maxWaitMs?: number;
   /** Abandons the call while it is still queued. */
   signal?: AbortSignal;
