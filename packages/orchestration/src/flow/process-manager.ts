@@ -265,7 +265,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
     let clean = true;
     for (const name of [...instance.completed].reverse()) {
       const step = definition.steps.find((candidate) => candidate.name === name);
-      if (!step || step.kind !== "task" || !step.compensate) continue;
+      if (step?.kind !== "task" || !step.compensate) continue;
       const undo = step.compensate;
       try {
         await retry(
@@ -430,8 +430,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         advanced.push(
           await exclusive(candidate.id, async () => {
             const instance = await store.get(candidate.id);
-            if (!instance || instance.status !== "waiting" || instance.waiting?.key !== event.key)
-              return instance!;
+            if (instance?.status !== "waiting" || instance.waiting?.key !== event.key) return instance!;
             if (!instance.waiting.eventTypes.includes(event.type)) return instance;
             await receive(instance, event);
             return advance(instance.id);
