@@ -6,8 +6,10 @@ import {
   type CommerceChannelV1,
   compareDecimal,
   createHttpClient,
+  currencyMinorUnits,
   DEFAULT_RETRY_POLICY,
   type DeadLetterStore,
+  formatDecimal,
   type HttpClient,
   type HttpResponse,
   type InventoryLevel,
@@ -897,5 +899,5 @@ function listPriceFor(
       },
     };
   }
-  return { amount: rounded.amount };
+  return { amount: formatDecimal(rounded.amount, currencyMinorUnits(currency)) };
 }

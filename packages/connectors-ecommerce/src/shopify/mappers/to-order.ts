@@ -2,6 +2,7 @@ import {
   type Address,
   addDecimal,
   compareDecimal,
+  formatDecimal,
   issuesFromZod,
   type Order,
   OrderSchema,
@@ -58,7 +59,7 @@ export function shopifyOrderToOrder(input: unknown, options: ShopifyOrderMapping
       return [];
     }
     if (quantity === 0) return [];
-    const tax = (line.tax_lines ?? []).reduce((sum, taxLine) => addDecimal(sum, taxLine.price), "0");
+    const tax = sumAmounts((line.tax_lines ?? []).map((taxLine) => taxLine.price));
     const discount = line.total_discount ?? "0";
     return [
       {
@@ -95,7 +96,7 @@ export function shopifyOrderToOrder(input: unknown, options: ShopifyOrderMapping
   const customer = customerRef(order, issues);
   if (issues.length > 0) throw new ValidationError(`Shopify order ${order.id} cannot be mapped`, issues);
 
-  const shipping = (order.shipping_lines ?? []).reduce((sum, line) => addDecimal(sum, line.price), "0");
+  const shipping = sumAmounts((order.shipping_lines ?? []).map((line) => line.price));
   const candidate = {
     id: `${options.idPrefix ?? "shopify-"}${order.id}`,
     ...(order.name ? { number: order.name } : {}),
@@ -135,6 +136,16 @@ export function shopifyOrderToOrder(input: unknown, options: ShopifyOrderMapping
     );
   }
   return result.data;
+}
+
+/** Adds decimal amounts, keeping the largest scale given (`"0.00"` stays `"0.00"`). */
+function sumAmounts(amounts: string[]): string {
+  if (amounts.length === 1) return amounts[0]!;
+  const scale = Math.max(0, ...amounts.map((amount) => amount.split(".")[1]?.length ?? 0));
+  return formatDecimal(
+    amounts.reduce((sum, amount) => addDecimal(sum, amount), "0"),
+    scale,
+  );
 }
 
 function customerRef(order: ShopifyOrder, issues: ValidationIssue[]): Order["customer"] {
