@@ -60,7 +60,7 @@ interface ErpStats {
   served: number;
   throttled: number;
   maxPerSecond: number;
-  arrivals: number[];
+  throttleTimes: number[];
 }
 
 function startErp(): Promise<{ port: number; worker: Worker }> {
@@ -166,7 +166,8 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
   });
   const erp = createHttpClient({ baseUrl, system: "erp", timeoutMs: 2000, retry: false });
   const breaker = createCircuitBreaker({ system: "erp", failureThreshold: 20, openForMs: 2000 });
-  let firstAdaptationAt: number | undefined;
+  // When the sync layer first met a 429: the limiter adapts from there.
+  let firstThrottleAt: number | undefined;
   const limiter = createUpstreamLimiter({
     system: "erp",
     ratePerInterval: ERP_LIMIT,
@@ -189,13 +190,20 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
             const [customer, sku] = key.split("/");
             return { customer: Number(customer), sku: Number(sku) };
           });
-          const body = await erp.requestJson<{
-            prices: { customer: number; sku: number; amount: string; currency: string }[];
-          }>({
-            method: "POST",
-            path: "prices/query",
-            json: { lines },
-          });
+          const body = await erp
+            .requestJson<{
+              prices: { customer: number; sku: number; amount: string; currency: string }[];
+            }>({
+              method: "POST",
+              path: "prices/query",
+              json: { lines },
+            })
+            .catch((error: unknown) => {
+              if (isDistroError(error) && error.code === "RATE_LIMITED") {
+                firstThrottleAt ??= performance.timeOrigin + performance.now();
+              }
+              throw error;
+            });
           const found = new Map<string, Money>();
           for (const line of body.prices) {
             found.set(
@@ -220,14 +228,14 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
       return read.found;
     } catch (error) {
       if (!isDistroError(error)) throw error;
-      if (firstAdaptationAt === undefined && limiter.stats().throttled > 0) firstAdaptationAt = Date.now();
       shed++;
       return false;
     }
   });
   await limiter.idle();
   const syncErp = await ask<ErpStats>(worker, "stats");
-  const adaptationAt = syncErp.arrivals.length > 0 && syncErp.throttled > 0 ? firstAdaptationAt : undefined;
+  const throttledAfterAdaptation =
+    firstThrottleAt === undefined ? 0 : syncErp.throttleTimes.filter((at) => at > firstThrottleAt!).length;
   const metrics = prices.metrics();
 
   // 2. Direct calls, no sync layer: every read is an ERP call.
@@ -250,8 +258,9 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
     `info: sync-erp-protection sync: ${sync.issued} reads in ${sync.elapsed.toFixed(1)} s, served ${sync.served} ` +
       `(hits ${metrics.hits}, stale ${metrics.stale}, misses ${metrics.misses}, coalesced ${metrics.coalesced}), ` +
       `shed ${shed} by back-pressure, p50 ${sync.p50.toFixed(3)} ms; limiter rate now ${limiter.stats().rate}/s, ` +
-      `throttle signals ${limiter.stats().throttled}${adaptationAt ? "" : ""}; ERP calls ${syncErp.calls}, ` +
-      `429s ${syncErp.throttled}; policy bound ${policy.maxStalenessMs / 1000} s`,
+      `throttle signals ${limiter.stats().throttled}; ERP calls ${syncErp.calls}, ` +
+      `429s ${syncErp.throttled} (${throttledAfterAdaptation} after the first adaptation); ` +
+      `policy bound ${policy.maxStalenessMs / 1000} s`,
   );
   console.log(
     `info: sync-erp-protection direct: ${direct.issued} reads offered, ${direct.served} served, ` +

@@ -13,6 +13,7 @@ const limit: number = workerData?.limit ?? 50;
 let arrivals: number[] = [];
 let accepted: number[] = [];
 let throttled = 0;
+let throttleTimes: number[] = [];
 let served = 0;
 
 function price(customer: number, sku: number): string {
@@ -29,6 +30,7 @@ const server = createServer((request, response) => {
   while (accepted.length > 0 && now - accepted[0]! >= 1000) accepted.shift();
   if (accepted.length >= limit) {
     throttled++;
+    throttleTimes.push(now);
     response.writeHead(429, { "retry-after": "1", "content-type": "application/json" });
     response.end('{"error":"rate limit exceeded"}');
     return;
@@ -94,12 +96,13 @@ parentPort?.on("message", (message: { type: string }) => {
       served,
       throttled,
       maxPerSecond: maxPerSecond(arrivals),
-      arrivals,
+      throttleTimes,
     });
   } else if (message.type === "reset") {
     arrivals = [];
     accepted = [];
     throttled = 0;
+    throttleTimes = [];
     served = 0;
     parentPort?.postMessage({ type: "reset" });
   } else if (message.type === "close") {
