@@ -1,4 +1,5 @@
 import { serializeError } from "../errors/index";
+import type { RetryClock } from "../retry/index";
 import { IdempotencyInProgressError, IdempotencyKeyReuseError, IdempotentFailureError } from "./errors";
 import { fingerprintPayload } from "./fingerprint";
 import { type IdempotencyScope, scopedIdempotencyKey } from "./key";
@@ -36,7 +37,7 @@ export interface IdempotencyOptions {
    */
   storeFailures?: (error: unknown) => boolean;
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** How to wait between looks (defaults to a timer). */
   sleep?: (milliseconds: number) => Promise<void>;
 }

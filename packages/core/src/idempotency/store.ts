@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { SerializedError } from "../errors/index";
+import type { RetryClock } from "../retry/index";
 
 /** Where a key stands: running, done with a result, or done with a stored failure. */
 export type IdempotencyStatus = "in_progress" | "completed" | "failed";
@@ -116,7 +117,7 @@ export interface IdempotencyStore {
 /** Settings of {@link createMemoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** At most this many records are kept; the oldest are dropped first (default 100,000). */
   maxRecords?: number;
 }

@@ -8,6 +8,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
+import type { RetryClock } from "../retry/index";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retry, retryPolicy } from "../retry/index";
 import { createMemoryDeadLetterStore, type DeadLetterFilter, type DeadLetterStore } from "./dead-letter";
 import { createMemoryInboxStore, type InboxOutcome, type InboxStore } from "./inbox";
@@ -107,7 +108,7 @@ export interface BusOptions {
   /** How long to wait before a delivery that is busy elsewhere comes back (default 100 ms, at least 1). */
   redeliveryDelayMs?: number;
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** Randomness for backoff jitter (defaults to `Math.random`). */
   random?: () => number;
   /** How to wait between retries (defaults to a timer). */

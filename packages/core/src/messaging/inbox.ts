@@ -1,3 +1,4 @@
+import type { RetryClock } from "../retry/index";
 /** How a consumer finished with a message. */
 export type InboxOutcome = "handled" | "dead_lettered";
 
@@ -69,7 +70,7 @@ export interface MemoryInboxStoreOptions {
   /** Finished messages are forgotten after this long (default 7 days). */
   retentionMs?: number;
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
 }
 
 interface InboxEntry {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { CloudEvent } from "../envelope/index";
 import { parseEvent } from "../envelope/index";
 import { type SerializedError, serializeError } from "../errors/index";
+import type { RetryClock } from "../retry/index";
 
 /** One event waiting in (or sent from) an outbox. */
 export interface OutboxRecord {
@@ -136,7 +137,7 @@ export interface MemoryOutbox extends OutboxStore {
 /** Settings of {@link createMemoryOutbox}. */
 export interface MemoryOutboxOptions {
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** Sent records beyond this many are forgotten, oldest first (default 10,000). */
   maxSentRecords?: number;
 }
@@ -286,7 +287,7 @@ export interface OutboxRelayOptions {
   /** How long a failed record waits before the next try (default 1 s). */
   retryDelayMs?: number;
   /** The time source (defaults to `Date`). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** Told about each failed publish (with its record), and failures of the outbox itself. */
   onError?: (error: unknown, record?: OutboxRecord) => void;
 }
