@@ -92,7 +92,7 @@ const REQUIRED: Record<string, [string, string][]> = {
   salesOrder: [["entity", "Customer"]],
 };
 
-function escape(value: string): string {
+function escapeText(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -101,7 +101,7 @@ function envelope(body: string): string {
 }
 
 function fault(type: string, code: string, message: string): SimulatorResponse {
-  const body = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server.userException</faultcode><faultstring>${escape(message)}</faultstring><detail><platformFaults:${type} xmlns:platformFaults="urn:faults_2023_2.platform.webservices.netsuite.com"><platformFaults:code>${code}</platformFaults:code><platformFaults:message>${escape(message)}</platformFaults:message></platformFaults:${type}><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">simulator</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`;
+  const body = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server.userException</faultcode><faultstring>${escapeText(message)}</faultstring><detail><platformFaults:${type} xmlns:platformFaults="urn:faults_2023_2.platform.webservices.netsuite.com"><platformFaults:code>${code}</platformFaults:code><platformFaults:message>${escapeText(message)}</platformFaults:message></platformFaults:${type}><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">simulator</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`;
   return {
     status: 500,
     headers: { "content-type": "text/xml; charset=utf-8" },
@@ -115,7 +115,7 @@ function status(details: Detail[]): string {
   return `<platformCore:status xmlns:platformCore="${CORE}" isSuccess="false">${details
     .map(
       (detail) =>
-        `<platformCore:statusDetail type="ERROR"><platformCore:code>${detail.code}</platformCore:code><platformCore:message>${escape(detail.message)}</platformCore:message></platformCore:statusDetail>`,
+        `<platformCore:statusDetail type="ERROR"><platformCore:code>${detail.code}</platformCore:code><platformCore:message>${escapeText(detail.message)}</platformCore:message></platformCore:statusDetail>`,
     )
     .join("")}</platformCore:status>`;
 }
@@ -126,8 +126,8 @@ function refXml(
   record: { internalId?: string | undefined; externalId?: string | undefined },
 ): string {
   const attributes = [
-    record.internalId ? ` internalId="${escape(record.internalId)}"` : "",
-    record.externalId ? ` externalId="${escape(record.externalId)}"` : "",
+    record.internalId ? ` internalId="${escapeText(record.internalId)}"` : "",
+    record.externalId ? ` externalId="${escapeText(record.externalId)}"` : "",
   ].join("");
   return `<${element} xmlns:platformCore="${CORE}"${attributes} type="${type}" xsi:type="platformCore:RecordRef"/>`;
 }
@@ -136,8 +136,8 @@ function recordXml(record: StoredRecord): string {
   const xsiType = Object.entries(TYPE_NAMES).find(([, name]) => name === record.type)?.[0] ?? "Record";
   const field = (name: string, value: string | { internalId?: string; externalId?: string }) =>
     typeof value === "string"
-      ? `<tran:${name}>${escape(value)}</tran:${name}>`
-      : `<tran:${name}${value.internalId ? ` internalId="${escape(value.internalId)}"` : ""}${value.externalId ? ` externalId="${escape(value.externalId)}"` : ""}/>`;
+      ? `<tran:${name}>${escapeText(value)}</tran:${name}>`
+      : `<tran:${name}${value.internalId ? ` internalId="${escapeText(value.internalId)}"` : ""}${value.externalId ? ` externalId="${escapeText(value.externalId)}"` : ""}/>`;
   const body = Object.entries(record.fields)
     .map(([name, value]) => field(name, value))
     .join("");
@@ -152,7 +152,7 @@ function recordXml(record: StoredRecord): string {
                 .join("")}</tran:item>`,
           )
           .join("")}</tran:itemList>`;
-  return `<platformCore:record xmlns:platformCore="${CORE}" xmlns:tran="urn:sim.webservices.netsuite.com" internalId="${record.internalId}"${record.externalId ? ` externalId="${escape(record.externalId)}"` : ""} xsi:type="tran:${xsiType}">${body}${lines}<tran:lastModifiedDate>${record.lastModifiedDate}</tran:lastModifiedDate></platformCore:record>`;
+  return `<platformCore:record xmlns:platformCore="${CORE}" xmlns:tran="urn:sim.webservices.netsuite.com" internalId="${record.internalId}"${record.externalId ? ` externalId="${escapeText(record.externalId)}"` : ""} xsi:type="tran:${xsiType}">${body}${lines}<tran:lastModifiedDate>${record.lastModifiedDate}</tran:lastModifiedDate></platformCore:record>`;
 }
 
 /**
