@@ -24,7 +24,9 @@ export function generate850Interchange(transactions: number, lines: number): str
     ];
     for (let line = 1; line <= lines; line++) {
       const sku = `SKU-${String((set * 31 + line * 7) % 100000).padStart(5, "0")}`;
-      segments.push(`PO1*${line}*${(line % 12) + 1}*EA*${(line * 1.25).toFixed(2)}**VP*${sku}*UP*0${String(700000000000 + set * 100 + line)}`);
+      segments.push(
+        `PO1*${line}*${(line % 12) + 1}*EA*${(line * 1.25).toFixed(2)}**VP*${sku}*UP*0${String(700000000000 + set * 100 + line)}`,
+      );
       segments.push(`PID*F****FASTENER HEX BOLT M${(line % 20) + 4} ZINC PLATED BOX OF 100`);
     }
     segments.push(`CTT*${lines}`);

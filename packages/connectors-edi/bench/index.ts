@@ -43,7 +43,8 @@ parseEdi(generate850Interchange(50, lineCount));
 const oursSeconds = best(smoke ? 3 : 5, () => {
   const document = parseEdi(bytes);
   const transactions = document.interchanges[0]!.groups[0]!.transactions;
-  if (transactions.length !== transactionCount || document.issues.length > 0) throw new Error("bench: wrong parse");
+  if (transactions.length !== transactionCount || document.issues.length > 0)
+    throw new Error("bench: wrong parse");
   checksum += document.segmentCount;
 });
 
@@ -68,10 +69,14 @@ writeFileSync(file, bytes);
 let streamPeakMb = Number.NaN;
 try {
   const child = join(dirname(fileURLToPath(import.meta.url)), "stream-child.ts");
-  const output = execFileSync(process.execPath, ["--import", "tsx", "--conditions=@distro/source", child, file, String(transactionCount)], {
-    encoding: "utf8",
-    cwd: join(dirname(fileURLToPath(import.meta.url)), ".."),
-  });
+  const output = execFileSync(
+    process.execPath,
+    ["--import", "tsx", "--conditions=@distro/source", child, file, String(transactionCount)],
+    {
+      encoding: "utf8",
+      cwd: join(dirname(fileURLToPath(import.meta.url)), ".."),
+    },
+  );
   const match = /peak_rss_mb=([\d.]+)/.exec(output);
   if (!match) throw new Error(`bench: stream child printed ${output}`);
   streamPeakMb = Number(match[1]);
@@ -84,7 +89,9 @@ const nodeX12 = megabytes / nodeSeconds;
 const raw = megabytes / rawSeconds;
 console.log(`ours:     ${oursSeconds.toFixed(3)} s  ${ours.toFixed(1)} MB/s`);
 console.log(`node-x12: ${nodeSeconds.toFixed(3)} s  ${nodeX12.toFixed(1)} MB/s`);
-console.log(`raw split: ${rawSeconds.toFixed(3)} s  ${raw.toFixed(1)} MB/s (${((ours / raw) * 100).toFixed(0)}% reached)`);
+console.log(
+  `raw split: ${rawSeconds.toFixed(3)} s  ${raw.toFixed(1)} MB/s (${((ours / raw) * 100).toFixed(0)}% reached)`,
+);
 console.log(`stream mode peak RSS: ${streamPeakMb.toFixed(1)} MB (checksum ${checksum})`);
 console.log(
   `bench: edi-x12-parse ours_mb_s=${ours.toFixed(1)} node_x12_mb_s=${nodeX12.toFixed(1)} raw_split_mb_s=${raw.toFixed(1)} ratio_vs_node_x12=${(ours / nodeX12).toFixed(1)} stream_peak_rss_mb=${streamPeakMb.toFixed(1)}`,

@@ -14,5 +14,6 @@ for await (const { transaction } of streamEdi(createReadStream(file!, { highWate
   if ((count & 63) === 0) peak = Math.max(peak, process.memoryUsage.rss());
 }
 peak = Math.max(peak, process.memoryUsage.rss());
-if (String(count) !== expected) throw new Error(`stream: read ${count} transaction sets, expected ${expected}`);
+if (String(count) !== expected)
+  throw new Error(`stream: read ${count} transaction sets, expected ${expected}`);
 console.log(`transactions=${count} peak_rss_mb=${(peak / 1_000_000).toFixed(1)}`);

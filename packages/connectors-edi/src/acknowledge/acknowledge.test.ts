@@ -31,7 +31,9 @@ describe.skipIf(!corpus)("997 / 999 from validation results", () => {
     expect(bodyLines(ack)).toEqual(["AK1*PO*1421~", "AK2*850*000000010~", "AK5*A~", "AK9*A*1*1*1~"]);
     const text = serializeEdi(ack);
     // from the receiver (01 999999999) back to the sender (12 4405197800)
-    expect(text).toContain("ISA*00*          *00*          *01*999999999      *12*4405197800     *260105*1230*U*00400*000000001*0*P*>~");
+    expect(text).toContain(
+      "ISA*00*          *00*          *01*999999999      *12*4405197800     *260105*1230*U*00400*000000001*0*P*>~",
+    );
     expect(text).toContain("GS*FA*999999999*4405197800*20260105*1230*1*X*004010~");
     // our own 997 passes our own validation
     expect(parseEdi(text, full).issues).toEqual([]);
@@ -114,7 +116,9 @@ describe.skipIf(!corpus)("CONTRL for EDIFACT", () => {
       "UCM+111425+INVOIC:D:96A:UN:EAN008+7'",
     ]);
     await expect(acknowledgeX12(document.interchanges[0]!)).rejects.toThrow(ValidationError);
-    await expect(acknowledgeEdifact(read("xlate__staedi__simple997.edi").interchanges[0]!)).rejects.toThrow(ValidationError);
+    await expect(acknowledgeEdifact(read("xlate__staedi__simple997.edi").interchanges[0]!)).rejects.toThrow(
+      ValidationError,
+    );
   });
 });
 
@@ -124,10 +128,23 @@ describe("acknowledgement tracking", () => {
     const tracker = createAcknowledgementTracker({ timeoutMs: 60 * 60 * 1000, clock: () => now });
     const controlNumbers = createMemoryControlNumberStore();
     const outbound = await buildX12Interchange(
-      { sender: { qualifier: "ZZ", id: "US" }, receiver: { qualifier: "ZZ", id: "THEM" }, controlNumbers, clock },
+      {
+        sender: { qualifier: "ZZ", id: "US" },
+        receiver: { qualifier: "ZZ", id: "THEM" },
+        controlNumbers,
+        clock,
+      },
       [
-        { functionalId: "SH", version: "004010", transactions: [{ type: "856", segments: [["BSN", "00", "SHIP-1", "20260105", "1200"]] }] },
-        { functionalId: "IN", version: "004010", transactions: [{ type: "810", segments: [["BIG", "20260105", "INV-1"]] }] },
+        {
+          functionalId: "SH",
+          version: "004010",
+          transactions: [{ type: "856", segments: [["BSN", "00", "SHIP-1", "20260105", "1200"]] }],
+        },
+        {
+          functionalId: "IN",
+          version: "004010",
+          transactions: [{ type: "810", segments: [["BIG", "20260105", "INV-1"]] }],
+        },
       ],
     );
     expect(tracker.sent("THEM", outbound).map((entry) => [entry.functionalId, entry.controlNumber])).toEqual([

@@ -1,5 +1,12 @@
 import { ValidationError } from "@distro/core";
-import { buildEdifactInterchange, buildX12Interchange, type EdifactEnvelopeSettings, type SegmentInput, type TransactionInput, type X12EnvelopeSettings } from "../generate/build";
+import {
+  buildEdifactInterchange,
+  buildX12Interchange,
+  type EdifactEnvelopeSettings,
+  type SegmentInput,
+  type TransactionInput,
+  type X12EnvelopeSettings,
+} from "../generate/build";
 import type { EdiDocument, EdiIssue, FunctionalGroup, Interchange, Transaction } from "../syntax/model";
 
 /** Which X12 acknowledgement to write. */
@@ -67,7 +74,12 @@ export function transactionVerdict(transaction: Transaction): TransactionVerdict
   const codes = new Set<string>();
   for (const issue of errors) codes.add(AK5_CODES[issue.code] ?? "5");
   const status = errors.length > 0 ? "R" : transaction.issues.length > 0 ? "E" : "A";
-  return { type: transaction.type, controlNumber: transaction.controlNumber, status, codes: [...codes].slice(0, 5) };
+  return {
+    type: transaction.type,
+    controlNumber: transaction.controlNumber,
+    status,
+    codes: [...codes].slice(0, 5),
+  };
 }
 
 function segmentPosition(issue: EdiIssue, transaction: Transaction): number {
@@ -89,10 +101,17 @@ function segmentPosition(issue: EdiIssue, transaction: Transaction): number {
  * segments[0]; // ["AK1", "PO", "1421"]
  * ```
  */
-export function acknowledgementSegments(group: FunctionalGroup, kind: X12AcknowledgementKind): SegmentInput[] {
+export function acknowledgementSegments(
+  group: FunctionalGroup,
+  kind: X12AcknowledgementKind,
+): SegmentInput[] {
   const segments: SegmentInput[] = [];
   const is999 = kind === "999";
-  segments.push(is999 || group.version.startsWith("005") ? ["AK1", group.functionalId, group.controlNumber, group.version] : ["AK1", group.functionalId, group.controlNumber]);
+  segments.push(
+    is999 || group.version.startsWith("005")
+      ? ["AK1", group.functionalId, group.controlNumber, group.version]
+      : ["AK1", group.functionalId, group.controlNumber],
+  );
   let accepted = 0;
   for (const transaction of group.transactions) {
     const verdict = transactionVerdict(transaction);
@@ -114,15 +133,26 @@ export function acknowledgementSegments(group: FunctionalGroup, kind: X12Acknowl
       for (const issue of elementIssues) {
         const element = issue.segment?.element ?? 1;
         const component = issue.segment?.component;
-        const positionValue = component === undefined ? String(element) : [String(element), String(component)];
+        const positionValue =
+          component === undefined ? String(element) : [String(element), String(component)];
         const copy = (issue.badValue ?? "").slice(0, 99);
-        segments.push([is999 ? "IK4" : "AK4", positionValue, issue.dataElement ?? "", AK4_CODES[issue.code]!, copy]);
+        segments.push([
+          is999 ? "IK4" : "AK4",
+          positionValue,
+          issue.dataElement ?? "",
+          AK4_CODES[issue.code]!,
+          copy,
+        ]);
       }
     }
     segments.push([is999 ? "IK5" : "AK5", verdict.status, ...verdict.codes]);
   }
   const groupErrors = group.issues.filter((issue) => issue.severity === "error");
-  const groupCodes = [...new Set(groupErrors.map((issue) => AK9_CODES[issue.code]).filter((code): code is string => code !== undefined))];
+  const groupCodes = [
+    ...new Set(
+      groupErrors.map((issue) => AK9_CODES[issue.code]).filter((code): code is string => code !== undefined),
+    ),
+  ];
   const received = group.transactions.length;
   const declared = group.trailer?.get(1) || String(received);
   let status: "A" | "E" | "P" | "R";
@@ -155,7 +185,10 @@ export interface AcknowledgeX12Settings extends Omit<X12EnvelopeSettings, "sende
  * serializeEdi(ack); // "ISA*…~\nGS*FA*…~\nST*997*0001~\nAK1*PO*1421~…"
  * ```
  */
-export async function acknowledgeX12(interchange: Interchange, settings: AcknowledgeX12Settings = {}): Promise<EdiDocument> {
+export async function acknowledgeX12(
+  interchange: Interchange,
+  settings: AcknowledgeX12Settings = {},
+): Promise<EdiDocument> {
   if (interchange.standard !== "x12") {
     throw new ValidationError("Only X12 interchanges get a 997/999; use acknowledgeEdifact for EDIFACT", [
       { code: "wrong_standard", path: ["standard"], message: `Got ${interchange.standard}` },
@@ -167,7 +200,8 @@ export async function acknowledgeX12(interchange: Interchange, settings: Acknowl
     segments: acknowledgementSegments(group, kind),
     ...(kind === "999" ? { implementationReference: "005010X231A1" } : {}),
   }));
-  const version = kind === "999" ? "005010X231A1" : interchange.groups[0]?.version.startsWith("005") ? "005010" : "004010";
+  const version =
+    kind === "999" ? "005010X231A1" : interchange.groups[0]?.version.startsWith("005") ? "005010" : "004010";
   return buildX12Interchange(
     {
       ...settings,
@@ -236,24 +270,43 @@ export async function acknowledgeEdifact(
         messageSegments.push(["UCM", message.controlNumber, messageId, "7"]);
         continue;
       }
-      const envelopeError = errors.find((issue) => issue.code === "control_number_mismatch" || issue.code === "segment_count_mismatch" || issue.code === "missing_trailer");
-      messageSegments.push(["UCM", message.controlNumber, messageId, "4", envelopeError ? (CONTRL_CODES[envelopeError.code] ?? "18") : ""]);
+      const envelopeError = errors.find(
+        (issue) =>
+          issue.code === "control_number_mismatch" ||
+          issue.code === "segment_count_mismatch" ||
+          issue.code === "missing_trailer",
+      );
+      messageSegments.push([
+        "UCM",
+        message.controlNumber,
+        messageId,
+        "4",
+        envelopeError ? (CONTRL_CODES[envelopeError.code] ?? "18") : "",
+      ]);
       for (const issue of errors) {
         if (issue === envelopeError) continue;
         const position = String(segmentPosition(issue, message));
-        messageSegments.push(["UCS", position, issue.segment?.element === undefined ? (CONTRL_CODES[issue.code] ?? "18") : ""]);
+        messageSegments.push([
+          "UCS",
+          position,
+          issue.segment?.element === undefined ? (CONTRL_CODES[issue.code] ?? "18") : "",
+        ]);
         if (issue.segment?.element !== undefined) {
           messageSegments.push([
             "UCD",
             CONTRL_CODES[issue.code] ?? "18",
-            issue.segment.component === undefined ? String(issue.segment.element) : [String(issue.segment.element), String(issue.segment.component)],
+            issue.segment.component === undefined
+              ? String(issue.segment.element)
+              : [String(issue.segment.element), String(issue.segment.component)],
           ]);
         }
       }
     }
   }
   const rejected = interchangeErrors.length > 0;
-  const interchangeCode = interchangeErrors.map((issue) => CONTRL_CODES[issue.code]).find((code) => code !== undefined);
+  const interchangeCode = interchangeErrors
+    .map((issue) => CONTRL_CODES[issue.code])
+    .find((code) => code !== undefined);
   segments.push([
     "UCI",
     interchange.controlNumber,
@@ -271,6 +324,12 @@ export async function acknowledgeEdifact(
       sender: { qualifier: interchange.receiverQualifier, id: interchange.receiver },
       receiver: { qualifier: interchange.senderQualifier, id: interchange.sender },
     },
-    [{ functionalId: "", version: "", transactions: [{ type: "CONTRL", messageVersion: ["D", "3", "UN"], segments }] }],
+    [
+      {
+        functionalId: "",
+        version: "",
+        transactions: [{ type: "CONTRL", messageVersion: ["D", "3", "UN"], segments }],
+      },
+    ],
   );
 }

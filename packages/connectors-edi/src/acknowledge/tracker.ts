@@ -73,7 +73,9 @@ export interface AcknowledgementTracker {
  * tracker.overdue(); // groups the partner never acknowledged in time
  * ```
  */
-export function createAcknowledgementTracker(settings: AcknowledgementTrackerSettings = {}): AcknowledgementTracker {
+export function createAcknowledgementTracker(
+  settings: AcknowledgementTrackerSettings = {},
+): AcknowledgementTracker {
   const timeoutMs = settings.timeoutMs ?? 24 * 60 * 60 * 1000;
   const clock = settings.clock ?? Date.now;
   const entries = new Map<string, ExpectedAcknowledgement>();
@@ -86,14 +88,26 @@ export function createAcknowledgementTracker(settings: AcknowledgementTrackerSet
       const recorded: ExpectedAcknowledgement[] = [];
       for (const interchange of document.interchanges) {
         if (interchange.standard === "edifact") {
-          const entry = { partner, functionalId: "UNB", controlNumber: interchange.controlNumber, sentAt: now, dueAt: now + timeoutMs };
+          const entry = {
+            partner,
+            functionalId: "UNB",
+            controlNumber: interchange.controlNumber,
+            sentAt: now,
+            dueAt: now + timeoutMs,
+          };
           entries.set(key(partner, "UNB", interchange.controlNumber), entry);
           recorded.push(entry);
           continue;
         }
         for (const group of interchange.groups) {
           if (group.functionalId === "FA") continue;
-          const entry = { partner, functionalId: group.functionalId, controlNumber: group.controlNumber, sentAt: now, dueAt: now + timeoutMs };
+          const entry = {
+            partner,
+            functionalId: group.functionalId,
+            controlNumber: group.controlNumber,
+            sentAt: now,
+            dueAt: now + timeoutMs,
+          };
           entries.set(key(partner, group.functionalId, group.controlNumber), entry);
           recorded.push(entry);
         }
@@ -133,7 +147,9 @@ export function createAcknowledgementTracker(settings: AcknowledgementTrackerSet
     },
     overdue() {
       const now = clock();
-      return [...entries.values()].filter((entry) => entry.acknowledgedAt === undefined && entry.dueAt <= now).sort((a, b) => a.sentAt - b.sentAt);
+      return [...entries.values()]
+        .filter((entry) => entry.acknowledgedAt === undefined && entry.dueAt <= now)
+        .sort((a, b) => a.sentAt - b.sentAt);
     },
     pending() {
       return [...entries.values()].filter((entry) => entry.acknowledgedAt === undefined);

@@ -18,7 +18,13 @@ describe("buildX12Interchange", () => {
         functionalId: "PR",
         version: "004010",
         transactions: [
-          { type: "855", segments: [["BAK", "00", "AC", "PO-1", "20260105"], ["CTT", "0"]] },
+          {
+            type: "855",
+            segments: [
+              ["BAK", "00", "AC", "PO-1", "20260105"],
+              ["CTT", "0"],
+            ],
+          },
           { type: "855", segments: [["BAK", "00", "AD", "PO-2", "20260105"]] },
         ],
       },
@@ -28,7 +34,9 @@ describe("buildX12Interchange", () => {
       "ISA*00*          *00*          *ZZ*SUPPLIER       *ZZ*BUYER          *260105*1230*U*00401*000000001*0*P*>~",
     );
     expect(text.split("\n")[0]!.length).toBe(106);
-    expect(text).toContain("GS*PR*SUPPLIER*BUYER*20260105*1230*1*X*004010~\nST*855*0001~\nBAK*00*AC*PO-1*20260105~\nCTT*0~\nSE*4*0001~");
+    expect(text).toContain(
+      "GS*PR*SUPPLIER*BUYER*20260105*1230*1*X*004010~\nST*855*0001~\nBAK*00*AC*PO-1*20260105~\nCTT*0~\nSE*4*0001~",
+    );
     const parsed = parseEdi(text);
     expect(parsed.issues).toEqual([]);
     expect(serializeEdi(parsed)).toBe(text);
@@ -40,27 +48,61 @@ describe("buildX12Interchange", () => {
 
   it("generates with chosen delimiters, and parses them back from the ISA", async () => {
     const document = await buildX12Interchange(
-      { sender, receiver, clock, version: "00501", delimiters: { segment: "\u0015", element: "|", component: "}", repetition: "!" }, segmentSuffix: "" },
-      [{ functionalId: "PO", version: "005010", transactions: [{ type: "850", segments: [["BEG", "00", "SA", "PO-9", "", "20260105"], ["REF", "ZZ", ["A", "B"]]] }] }],
+      {
+        sender,
+        receiver,
+        clock,
+        version: "00501",
+        delimiters: { segment: "\u0015", element: "|", component: "}", repetition: "!" },
+        segmentSuffix: "",
+      },
+      [
+        {
+          functionalId: "PO",
+          version: "005010",
+          transactions: [
+            {
+              type: "850",
+              segments: [
+                ["BEG", "00", "SA", "PO-9", "", "20260105"],
+                ["REF", "ZZ", ["A", "B"]],
+              ],
+            },
+          ],
+        },
+      ],
     );
     const text = serializeEdi(document);
     const interchange = parseEdi(text).interchanges[0]!;
-    expect(interchange.delimiters).toMatchObject({ segment: "\u0015", element: "|", component: "}", repetition: "!" });
+    expect(interchange.delimiters).toMatchObject({
+      segment: "\u0015",
+      element: "|",
+      component: "}",
+      repetition: "!",
+    });
     const ref = interchange.groups[0]!.transactions[0]!.segments[1]!;
     expect(ref.components(2)).toEqual(["A", "B"]);
   });
 
   it("refuses a value that contains a delimiter (X12 has no escape), naming segment and element", async () => {
     const attempt = buildX12Interchange({ sender, receiver, clock }, [
-      { functionalId: "PO", version: "004010", transactions: [{ type: "850", segments: [["N3", "12 MAIN ST~SUITE 4"]] }] },
+      {
+        functionalId: "PO",
+        version: "004010",
+        transactions: [{ type: "850", segments: [["N3", "12 MAIN ST~SUITE 4"]] }],
+      },
     ]);
     await expect(attempt).rejects.toThrow(ValidationError);
     await expect(attempt).rejects.toMatchObject({ issues: [{ segment: { tag: "N3", element: 1 } }] });
   });
 
   it("refuses delimiters that collide or are letters", async () => {
-    await expect(buildX12Interchange({ sender, receiver, delimiters: { element: "~" } }, [])).rejects.toThrow(ValidationError);
-    await expect(buildX12Interchange({ sender, receiver, delimiters: { component: "A" } }, [])).rejects.toThrow(ValidationError);
+    await expect(buildX12Interchange({ sender, receiver, delimiters: { element: "~" } }, [])).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(
+      buildX12Interchange({ sender, receiver, delimiters: { component: "A" } }, []),
+    ).rejects.toThrow(ValidationError);
   });
 
   it("never reuses a control number for a partner across interchanges", async () => {
@@ -68,7 +110,11 @@ describe("buildX12Interchange", () => {
     const numbers = new Set<string>();
     for (let round = 0; round < 5; round++) {
       const document = await buildX12Interchange({ sender, receiver, controlNumbers, clock }, [
-        { functionalId: "PO", version: "004010", transactions: [{ type: "850", segments: [["BEG", "00", "SA", `PO-${round}`, "", "20260105"]] }] },
+        {
+          functionalId: "PO",
+          version: "004010",
+          transactions: [{ type: "850", segments: [["BEG", "00", "SA", `PO-${round}`, "", "20260105"]] }],
+        },
       ]);
       numbers.add(document.interchanges[0]!.controlNumber);
     }
@@ -80,13 +126,23 @@ describe("ControlNumberStore (memory)", () => {
   it("hands out distinct numbers per partner and kind under any interleaving of concurrent calls", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.constantFrom("ZZ:A", "ZZ:B", "14:C"), fc.constantFrom("interchange", "group", "transaction" as const)), {
-          minLength: 1,
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("ZZ:A", "ZZ:B", "14:C"),
+            fc.constantFrom("interchange", "group", "transaction" as const),
+          ),
+          {
+            minLength: 1,
+            maxLength: 60,
+          },
+        ),
         async (calls) => {
           const store = createMemoryControlNumberStore();
-          const results = await Promise.all(calls.map(([partner, kind]) => store.next(partner, kind).then((value) => `${partner}|${kind}|${value}`)));
+          const results = await Promise.all(
+            calls.map(([partner, kind]) =>
+              store.next(partner, kind).then((value) => `${partner}|${kind}|${value}`),
+            ),
+          );
           expect(new Set(results).size).toBe(results.length);
         },
       ),
@@ -112,13 +168,29 @@ describe("ControlNumberStore (memory)", () => {
 
 describe("buildEdifactInterchange", () => {
   it("escapes service characters with the release character and reads them back", async () => {
-    const document = await buildEdifactInterchange({ sender: { qualifier: "14", id: "5400110000009" }, receiver: { qualifier: "14", id: "5013546107732" }, clock }, [
+    const document = await buildEdifactInterchange(
       {
-        functionalId: "",
-        version: "",
-        transactions: [{ type: "ORDERS", messageVersion: ["D", "96A", "UN", "EAN008"], segments: [["BGM", "220", "PO?1", "9"], ["FTX", "AAI", "", "", ["It's 5+5: ten", "second"]]] }],
+        sender: { qualifier: "14", id: "5400110000009" },
+        receiver: { qualifier: "14", id: "5013546107732" },
+        clock,
       },
-    ]);
+      [
+        {
+          functionalId: "",
+          version: "",
+          transactions: [
+            {
+              type: "ORDERS",
+              messageVersion: ["D", "96A", "UN", "EAN008"],
+              segments: [
+                ["BGM", "220", "PO?1", "9"],
+                ["FTX", "AAI", "", "", ["It's 5+5: ten", "second"]],
+              ],
+            },
+          ],
+        },
+      ],
+    );
     const text = serializeEdi(document);
     expect(text).toContain("FTX+AAI+++It?'s 5?+5?: ten:second'");
     expect(text).toContain("BGM+220+PO??1+9'");
@@ -131,8 +203,21 @@ describe("buildEdifactInterchange", () => {
 
   it("writes a UNA for other delimiters and a UNG group when asked", async () => {
     const document = await buildEdifactInterchange(
-      { sender: { qualifier: "ZZZ", id: "A" }, receiver: { qualifier: "ZZZ", id: "B" }, clock, delimiters: { segment: "~", element: "*", component: "=" } },
-      [{ functionalId: "INVOIC", version: "D:97B", transactions: [{ type: "INVOIC", messageVersion: ["D", "97B", "UN"], segments: [["BGM", "380", "INV-1", "9"]] }] }],
+      {
+        sender: { qualifier: "ZZZ", id: "A" },
+        receiver: { qualifier: "ZZZ", id: "B" },
+        clock,
+        delimiters: { segment: "~", element: "*", component: "=" },
+      },
+      [
+        {
+          functionalId: "INVOIC",
+          version: "D:97B",
+          transactions: [
+            { type: "INVOIC", messageVersion: ["D", "97B", "UN"], segments: [["BGM", "380", "INV-1", "9"]] },
+          ],
+        },
+      ],
     );
     const text = serializeEdi(document);
     expect(text.startsWith("UNA=*.? ~\n")).toBe(true);

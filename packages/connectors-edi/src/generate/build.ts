@@ -2,7 +2,11 @@ import { ValidationError } from "@distro/core";
 import type { Delimiters, EdiDocument, FunctionalGroup, Interchange, Transaction } from "../syntax/model";
 import { Segment } from "../syntax/model";
 import { type ElementValue, formatElements } from "../syntax/serialize";
-import { type ControlNumberStore, createMemoryControlNumberStore, formatControlNumber } from "./control-numbers";
+import {
+  type ControlNumberStore,
+  createMemoryControlNumberStore,
+  formatControlNumber,
+} from "./control-numbers";
 
 /** A segment to write: its tag, then its element values. */
 export type SegmentInput = readonly [tag: string, ...values: ElementValue[]];
@@ -111,14 +115,19 @@ function two(value: number): string {
 }
 
 function checkDelimiters(delimiters: Delimiters): void {
-  const used = [delimiters.segment, delimiters.element, delimiters.component, delimiters.repetition, delimiters.release].filter(
-    (char) => char !== "",
-  );
+  const used = [
+    delimiters.segment,
+    delimiters.element,
+    delimiters.component,
+    delimiters.repetition,
+    delimiters.release,
+  ].filter((char) => char !== "");
   const bad = used.find((char) => char.length !== 1 || /[A-Za-z0-9 ]/.test(char));
   if (bad !== undefined || new Set(used).size !== used.length) {
-    throw new ValidationError("Delimiters must be distinct single characters that are not letters, digits or spaces", [
-      { code: "invalid_delimiters", path: ["delimiters"], message: `Got ${JSON.stringify(delimiters)}` },
-    ]);
+    throw new ValidationError(
+      "Delimiters must be distinct single characters that are not letters, digits or spaces",
+      [{ code: "invalid_delimiters", path: ["delimiters"], message: `Got ${JSON.stringify(delimiters)}` }],
+    );
   }
 }
 
@@ -132,7 +141,14 @@ class Builder {
 
   add(input: SegmentInput): Segment {
     const [tag, ...values] = input;
-    const segment = new Segment(formatElements(this.standard, tag, values, this.delimiters), this.delimiters, 0, this.segments.length, 1, this.suffix);
+    const segment = new Segment(
+      formatElements(this.standard, tag, values, this.delimiters),
+      this.delimiters,
+      0,
+      this.segments.length,
+      1,
+      this.suffix,
+    );
     this.segments.push(segment);
     return segment;
   }
@@ -187,16 +203,28 @@ function emptyGroup(): FunctionalGroup {
  * serializeEdi(document); // "ISA*00*…~\nGS*PR*…"
  * ```
  */
-export async function buildX12Interchange(settings: X12EnvelopeSettings, groups: readonly GroupInput[]): Promise<EdiDocument> {
+export async function buildX12Interchange(
+  settings: X12EnvelopeSettings,
+  groups: readonly GroupInput[],
+): Promise<EdiDocument> {
   const version = settings.version ?? "00401";
-  const delimiters: Delimiters = { ...X12_DEFAULT_DELIMITERS, ...settings.delimiters, release: "", decimal: "." };
+  const delimiters: Delimiters = {
+    ...X12_DEFAULT_DELIMITERS,
+    ...settings.delimiters,
+    release: "",
+    decimal: ".",
+  };
   if (version < "00402") delimiters.repetition = "";
   checkDelimiters(delimiters);
   const store = settings.controlNumbers ?? createMemoryControlNumberStore();
   const partner = settings.partnerKey ?? `${settings.receiver.qualifier}:${settings.receiver.id}`;
   const now = (settings.clock ?? (() => new Date()))();
   const builder = new Builder("x12", delimiters, settings.segmentSuffix ?? "\n");
-  const interchangeControl = formatControlNumber(await store.next(partner, "interchange"), "interchange", "x12");
+  const interchangeControl = formatControlNumber(
+    await store.next(partner, "interchange"),
+    "interchange",
+    "x12",
+  );
   const date = `${now.getUTCFullYear()}${two(now.getUTCMonth() + 1)}${two(now.getUTCDate())}`;
   const time = `${two(now.getUTCHours())}${two(now.getUTCMinutes())}`;
   const header = new Segment(
@@ -244,7 +272,8 @@ export async function buildX12Interchange(settings: X12EnvelopeSettings, groups:
   };
   for (const groupInput of groups) {
     const groupControl = formatControlNumber(await store.next(partner, "group"), "group", "x12");
-    const groupVersion = typeof groupInput.version === "string" ? groupInput.version : groupInput.version.join("");
+    const groupVersion =
+      typeof groupInput.version === "string" ? groupInput.version : groupInput.version.join("");
     const group: FunctionalGroup = {
       ...emptyGroup(),
       functionalId: groupInput.functionalId,
@@ -253,14 +282,35 @@ export async function buildX12Interchange(settings: X12EnvelopeSettings, groups:
       sender: groupInput.applicationSender ?? settings.sender.id,
       receiver: groupInput.applicationReceiver ?? settings.receiver.id,
     };
-    group.header = builder.add(["GS", groupInput.functionalId, group.sender, group.receiver, date, time, groupControl, "X", groupVersion]);
+    group.header = builder.add([
+      "GS",
+      groupInput.functionalId,
+      group.sender,
+      group.receiver,
+      date,
+      time,
+      groupControl,
+      "X",
+      groupVersion,
+    ]);
     for (const input of groupInput.transactions) {
       const control = formatControlNumber(await store.next(partner, "transaction"), "transaction", "x12");
       const start = builder.segments.length;
-      const headerSegment = builder.add(input.implementationReference ? ["ST", input.type, control, input.implementationReference] : ["ST", input.type, control]);
+      const headerSegment = builder.add(
+        input.implementationReference
+          ? ["ST", input.type, control, input.implementationReference]
+          : ["ST", input.type, control],
+      );
       const body = input.segments.map((segment) => builder.add(segment));
       const trailer = builder.add(["SE", String(builder.segments.length - start + 1), control]);
-      const transaction: Transaction = { type: input.type, controlNumber: control, header: headerSegment, trailer, segments: body, issues: [] };
+      const transaction: Transaction = {
+        type: input.type,
+        controlNumber: control,
+        header: headerSegment,
+        trailer,
+        segments: body,
+        issues: [],
+      };
       group.transactions.push(transaction);
     }
     group.trailer = builder.add(["GE", String(groupInput.transactions.length), groupControl]);
@@ -268,7 +318,14 @@ export async function buildX12Interchange(settings: X12EnvelopeSettings, groups:
   }
   interchange.trailer = builder.add(["IEA", String(groups.length), interchangeControl]);
   builder.finish();
-  return { interchanges: [interchange], issues: [], encoding: "utf-8", bom: false, leading: "", segmentCount: builder.segments.length };
+  return {
+    interchanges: [interchange],
+    issues: [],
+    encoding: "utf-8",
+    bom: false,
+    leading: "",
+    segmentCount: builder.segments.length,
+  };
 }
 
 /**
@@ -314,7 +371,10 @@ export async function buildEdifactInterchange(
   let serviceAdvice: Segment | undefined;
   if (settings.serviceAdvice ?? !defaults) {
     serviceAdvice = new Segment(
-      ["UNA", `${delimiters.component}${delimiters.element}${delimiters.decimal}${delimiters.release || " "}${delimiters.repetition || " "}`],
+      [
+        "UNA",
+        `${delimiters.component}${delimiters.element}${delimiters.decimal}${delimiters.release || " "}${delimiters.repetition || " "}`,
+      ],
       delimiters,
       0,
       0,
@@ -357,10 +417,16 @@ export async function buildEdifactInterchange(
   let count = 0;
   for (const groupInput of groups) {
     const explicit = groupInput.functionalId !== "";
-    const group: FunctionalGroup = { ...emptyGroup(), functionalId: groupInput.functionalId, sender: settings.sender.id, receiver: settings.receiver.id };
+    const group: FunctionalGroup = {
+      ...emptyGroup(),
+      functionalId: groupInput.functionalId,
+      sender: settings.sender.id,
+      receiver: settings.receiver.id,
+    };
     if (explicit) {
       group.controlNumber = formatControlNumber(await store.next(partner, "group"), "group", "edifact");
-      group.version = typeof groupInput.version === "string" ? groupInput.version : groupInput.version.join(":");
+      group.version =
+        typeof groupInput.version === "string" ? groupInput.version : groupInput.version.join(":");
       group.header = builder.add([
         "UNG",
         groupInput.functionalId,
@@ -378,15 +444,34 @@ export async function buildEdifactInterchange(
     for (const input of groupInput.transactions) {
       const control = formatControlNumber(await store.next(partner, "transaction"), "transaction", "edifact");
       const start = builder.segments.length;
-      const headerSegment = builder.add(["UNH", control, [input.type, ...(input.messageVersion ?? ["D", "96A", "UN"])]]);
+      const headerSegment = builder.add([
+        "UNH",
+        control,
+        [input.type, ...(input.messageVersion ?? ["D", "96A", "UN"])],
+      ]);
       const body = input.segments.map((segment) => builder.add(segment));
       const trailer = builder.add(["UNT", String(builder.segments.length - start + 1), control]);
-      group.transactions.push({ type: input.type, controlNumber: control, header: headerSegment, trailer, segments: body, issues: [] });
+      group.transactions.push({
+        type: input.type,
+        controlNumber: control,
+        header: headerSegment,
+        trailer,
+        segments: body,
+        issues: [],
+      });
     }
-    if (explicit) group.trailer = builder.add(["UNE", String(groupInput.transactions.length), group.controlNumber]);
+    if (explicit)
+      group.trailer = builder.add(["UNE", String(groupInput.transactions.length), group.controlNumber]);
     interchange.groups.push(group);
   }
   interchange.trailer = builder.add(["UNZ", String(count), reference]);
   builder.finish();
-  return { interchanges: [interchange], issues: [], encoding: "utf-8", bom: false, leading: "", segmentCount: builder.segments.length };
+  return {
+    interchanges: [interchange],
+    issues: [],
+    encoding: "utf-8",
+    bom: false,
+    leading: "",
+    segmentCount: builder.segments.length,
+  };
 }

@@ -43,12 +43,18 @@ export interface MemoryControlNumberStoreSettings {
  * await store.next("ZZ:OTHER", "interchange"); // 1
  * ```
  */
-export function createMemoryControlNumberStore(settings: MemoryControlNumberStoreSettings = {}): ControlNumberStore {
+export function createMemoryControlNumberStore(
+  settings: MemoryControlNumberStoreSettings = {},
+): ControlNumberStore {
   const start = settings.start ?? 1;
   const max = settings.max ?? 999_999_999;
   if (!Number.isSafeInteger(start) || start < 1 || !Number.isSafeInteger(max) || max < start) {
     throw new ValidationError("Control number range is invalid", [
-      { code: "invalid_range", path: ["start"], message: `start ${start} and max ${max} must be integers with 1 ≤ start ≤ max` },
+      {
+        code: "invalid_range",
+        path: ["start"],
+        message: `start ${start} and max ${max} must be integers with 1 ≤ start ≤ max`,
+      },
     ]);
   }
   const counters = new Map<string, number>();
@@ -57,9 +63,12 @@ export function createMemoryControlNumberStore(settings: MemoryControlNumberStor
       const key = `${kind}\u0000${partner}`;
       const value = counters.get(key) ?? start;
       if (value > max) {
-        throw new ConflictError(`Control numbers for ${partner} (${kind}) are exhausted at ${max}; refusing to reuse one`, {
-          details: { partner, kind, max },
-        });
+        throw new ConflictError(
+          `Control numbers for ${partner} (${kind}) are exhausted at ${max}; refusing to reuse one`,
+          {
+            details: { partner, kind, max },
+          },
+        );
       }
       counters.set(key, value + 1);
       return value;
@@ -81,7 +90,11 @@ export function createMemoryControlNumberStore(settings: MemoryControlNumberStor
  * formatControlNumber(7, "transaction", "x12"); // "0007"
  * ```
  */
-export function formatControlNumber(value: number, kind: ControlNumberKind, standard: "x12" | "edifact"): string {
+export function formatControlNumber(
+  value: number,
+  kind: ControlNumberKind,
+  standard: "x12" | "edifact",
+): string {
   const digits = String(value);
   if (standard === "edifact") return digits;
   if (kind === "interchange") return digits.padStart(9, "0");

@@ -1,4 +1,10 @@
-import { type Address, isDistroError, normalizeDecimal, ValidationError, type ValidationIssue } from "@distro/core";
+import {
+  type Address,
+  isDistroError,
+  normalizeDecimal,
+  ValidationError,
+  type ValidationIssue,
+} from "@distro/core";
 import type { Segment, Transaction } from "../syntax/model";
 
 /** Where a canonical field came from, so a schema error can name the segment and element. */
@@ -22,16 +28,30 @@ export class MappingContext {
 
   /** Records that canonical `path` came from `segment` element `element`. */
   source(path: (string | number)[], segment: Segment, element?: number): void {
-    this.sources.set(path.join("."), { tag: segment.tag, index: segment.index, ...(element === undefined ? {} : { element }) });
+    this.sources.set(path.join("."), {
+      tag: segment.tag,
+      index: segment.index,
+      ...(element === undefined ? {} : { element }),
+    });
   }
 
-  fail(segment: Segment | undefined, element: number | undefined, code: string, message: string, path: (string | number)[] = []): void {
+  fail(
+    segment: Segment | undefined,
+    element: number | undefined,
+    code: string,
+    message: string,
+    path: (string | number)[] = [],
+  ): void {
     const tag = segment?.tag ?? this.transaction.header.tag;
     const issue: ValidationIssue = {
       code,
       path,
       message: `${tag}${element === undefined ? "" : String(element).padStart(2, "0")}: ${message}`,
-      segment: { tag, index: segment?.index ?? this.transaction.header.index, ...(element === undefined ? {} : { element }) },
+      segment: {
+        tag,
+        index: segment?.index ?? this.transaction.header.index,
+        ...(element === undefined ? {} : { element }),
+      },
     };
     this.issues.push(issue);
   }
@@ -46,7 +66,13 @@ export class MappingContext {
   }
 
   /** A decimal from an element, normalised; an issue when it is not a number. */
-  decimal(segment: Segment, element: number, name: string, component?: number, optional = false): string | undefined {
+  decimal(
+    segment: Segment,
+    element: number,
+    name: string,
+    component?: number,
+    optional = false,
+  ): string | undefined {
     const value = segment.get(element, component).trim();
     if (value === "") {
       if (!optional) this.fail(segment, element, "missing_element", `${name} is required`);
@@ -62,7 +88,13 @@ export class MappingContext {
   }
 
   /** An ISO date from `CCYYMMDD` or `YYMMDD`; an issue when it is not a date. */
-  date(segment: Segment, element: number, name: string, component?: number, optional = false): string | undefined {
+  date(
+    segment: Segment,
+    element: number,
+    name: string,
+    component?: number,
+    optional = false,
+  ): string | undefined {
     const value = segment.get(element, component).trim();
     if (value === "") {
       if (!optional) this.fail(segment, element, "missing_element", `${name} is required`);
@@ -154,7 +186,11 @@ export function x12Address(
     const known = n1.get(4) ? locations?.[n1.get(4)] : undefined;
     if (known) {
       context.source(path, n1, 4);
-      return { ...known, id: known.id ?? n1.get(4), ...(n1.get(2) && !known.name ? { name: n1.get(2) } : {}) };
+      return {
+        ...known,
+        id: known.id ?? n1.get(4),
+        ...(n1.get(2) && !known.name ? { name: n1.get(2) } : {}),
+      };
     }
     context.fail(
       n1,
@@ -172,7 +208,7 @@ export function x12Address(
   const address: Address = {
     line1: n3.get(1),
     city: n4.get(1),
-    country: country.length === 3 ? ISO3_TO_ISO2[country] ?? country : country,
+    country: country.length === 3 ? (ISO3_TO_ISO2[country] ?? country) : country,
   };
   const name = n1.get(2) || n2?.get(1);
   if (name) address.name = name;
@@ -184,10 +220,23 @@ export function x12Address(
   return address;
 }
 
-const ISO3_TO_ISO2: Record<string, string> = { USA: "US", CAN: "CA", MEX: "MX", DEU: "DE", GBR: "GB", FRA: "FR", NLD: "NL", BEL: "BE" };
+const ISO3_TO_ISO2: Record<string, string> = {
+  USA: "US",
+  CAN: "CA",
+  MEX: "MX",
+  DEU: "DE",
+  GBR: "GB",
+  FRA: "FR",
+  NLD: "NL",
+  BEL: "BE",
+};
 
 /** The product id from X12 qualifier/id pairs starting at `first`, by preference. */
-export function x12ProductId(segment: Segment, first: number, preference: readonly string[]): { qualifier: string; id: string; element: number } | undefined {
+export function x12ProductId(
+  segment: Segment,
+  first: number,
+  preference: readonly string[],
+): { qualifier: string; id: string; element: number } | undefined {
   const found: { qualifier: string; id: string; element: number }[] = [];
   for (let element = first; element + 1 < segment.elements.length; element += 2) {
     const qualifier = segment.get(element);

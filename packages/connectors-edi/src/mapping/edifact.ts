@@ -21,7 +21,12 @@ import type { InboundMappingOptions } from "./x12";
 function expectMessage(message: Transaction, type: string): void {
   if (message.type !== type) {
     throw new ValidationError(`Expected an EDIFACT ${type}, got ${message.type}`, [
-      { code: "wrong_message_type", path: ["type"], message: `UNH02 is ${message.type}, expected ${type}`, segment: { tag: "UNH", index: message.header.index, element: 2 } },
+      {
+        code: "wrong_message_type",
+        path: ["type"],
+        message: `UNH02 is ${message.type}, expected ${type}`,
+        segment: { tag: "UNH", index: message.header.index, element: 2 },
+      },
     ]);
   }
 }
@@ -31,10 +36,19 @@ function canonicalId(text: string): string {
 }
 
 const find = (segments: readonly Segment[], tag: string, qualifier?: string) =>
-  segments.find((segment) => segment.tag === tag && (qualifier === undefined || segment.get(1, 1) === qualifier || segment.get(1) === qualifier));
+  segments.find(
+    (segment) =>
+      segment.tag === tag &&
+      (qualifier === undefined || segment.get(1, 1) === qualifier || segment.get(1) === qualifier),
+  );
 
 /** An address from a NAD segment, or from the partner's locations by its party id. */
-function nadAddress(context: MappingContext, nad: Segment, path: string[], partner: PartnerProfile | undefined): Address | undefined {
+function nadAddress(
+  context: MappingContext,
+  nad: Segment,
+  path: string[],
+  partner: PartnerProfile | undefined,
+): Address | undefined {
   const id = nad.get(2, 1);
   const street = nad.get(5, 1);
   const city = nad.get(6);
@@ -43,7 +57,11 @@ function nadAddress(context: MappingContext, nad: Segment, path: string[], partn
     const known = id ? partner?.locations?.[id] : undefined;
     if (known) {
       context.source(path, nad, 2);
-      return { ...known, id: known.id ?? id, ...(nad.get(2, 3) === "9" && /^\d{13}$/.test(id) && !known.gln ? { gln: id } : {}) };
+      return {
+        ...known,
+        id: known.id ?? id,
+        ...(nad.get(2, 3) === "9" && /^\d{13}$/.test(id) && !known.gln ? { gln: id } : {}),
+      };
     }
     context.fail(
       nad,
@@ -105,7 +123,8 @@ function lineGroups(segments: readonly Segment[]): Segment[][] {
 function itemId(group: readonly Segment[]): { id: string; segment: Segment; element: number } | undefined {
   for (const pia of group.filter((segment) => segment.tag === "PIA")) {
     for (let element = 2; element < pia.elements.length; element++) {
-      if (pia.get(element, 2) === "SA" && pia.get(element, 1)) return { id: pia.get(element, 1), segment: pia, element };
+      if (pia.get(element, 2) === "SA" && pia.get(element, 1))
+        return { id: pia.get(element, 1), segment: pia, element };
     }
   }
   const lin = group[0]!;
@@ -154,12 +173,18 @@ export function edifactToOrder(message: Transaction, options: InboundMappingOpti
     const index = lines.length;
     const item = itemId(group);
     if (!item) context.fail(lin, 3, "missing_element", "no item number (LIN03 or PIA)");
-    const qty = group.find((segment) => segment.tag === "QTY" && (segment.get(1, 1) === "21" || segment.get(1, 1) === "1"));
-    if (!qty) context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no QTY+21 ordered quantity`);
+    const qty = group.find(
+      (segment) => segment.tag === "QTY" && (segment.get(1, 1) === "21" || segment.get(1, 1) === "1"),
+    );
+    if (!qty)
+      context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no QTY+21 ordered quantity`);
     const quantity = qty ? context.decimal(qty, 1, "ordered quantity", 2) : undefined;
-    const pri = group.find((segment) => segment.tag === "PRI" && segment.get(1, 1) === "AAA") ?? group.find((segment) => segment.tag === "PRI");
+    const pri =
+      group.find((segment) => segment.tag === "PRI" && segment.get(1, 1) === "AAA") ??
+      group.find((segment) => segment.tag === "PRI");
     const pending = !pri && options.missingPrice === "pending";
-    if (!pri && !pending) context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no PRI price`);
+    if (!pri && !pending)
+      context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no PRI price`);
     const price = pri ? context.decimal(pri, 1, "price", 2) : pending ? "0" : undefined;
     const per = pri?.get(1, 5) ? context.decimal(pri, 1, "unit price basis", 5) : "1";
     const description = group.find((segment) => segment.tag === "IMD")?.get(3, 4);
@@ -232,7 +257,8 @@ export function shipmentToDesadv(shipment: Shipment, options: DespatchAdviceOpti
     ["DTM", ["137", ediDate(shippedAt), "102"]],
     ["DTM", ["11", ediDate(shippedAt), "102"]],
   ];
-  if (checked.estimatedDeliveryDate) segments.push(["DTM", ["17", ediDate(checked.estimatedDeliveryDate), "102"]]);
+  if (checked.estimatedDeliveryDate)
+    segments.push(["DTM", ["17", ediDate(checked.estimatedDeliveryDate), "102"]]);
   segments.push(["RFF", ["ON", options.poNumber]]);
   if (checked.trackingNumber) segments.push(["RFF", ["CN", checked.trackingNumber]]);
   segments.push(nadSegment("DP", checked.shipTo));
@@ -263,7 +289,16 @@ export function shipmentToDesadv(shipment: Shipment, options: DespatchAdviceOpti
     for (const item of loose) line(item);
   }
   segments.push(["CNT", ["2", String(checked.lines.length)]]);
-  return { type: "DESADV", segments, messageVersion: ["D", "96A", "UN", ...(options.partner?.associationCode ? [options.partner.associationCode] : [])] };
+  return {
+    type: "DESADV",
+    segments,
+    messageVersion: [
+      "D",
+      "96A",
+      "UN",
+      ...(options.partner?.associationCode ? [options.partner.associationCode] : []),
+    ],
+  };
 }
 
 /**
@@ -280,7 +315,10 @@ export function shipmentToDesadv(shipment: Shipment, options: DespatchAdviceOpti
  * const shipment = desadvToShipment(message, { partner });
  * ```
  */
-export function desadvToShipment(message: Transaction, options: InboundMappingOptions & { orderId?: string } = {}): Shipment {
+export function desadvToShipment(
+  message: Transaction,
+  options: InboundMappingOptions & { orderId?: string } = {},
+): Shipment {
   expectMessage(message, "DESADV");
   const context = new MappingContext(message);
   const { partner } = options;
@@ -325,7 +363,8 @@ export function desadvToShipment(message: Transaction, options: InboundMappingOp
         sku = segment.get(3, 1) || undefined;
         break;
       case "PIA":
-        for (let element = 2; element < segment.elements.length; element++) if (segment.get(element, 2) === "SA") sku = segment.get(element, 1);
+        for (let element = 2; element < segment.elements.length; element++)
+          if (segment.get(element, 2) === "SA") sku = segment.get(element, 1);
         break;
       case "QTY": {
         if (!lin || (segment.get(1, 1) !== "12" && segment.get(1, 1) !== "21")) break;
@@ -345,7 +384,8 @@ export function desadvToShipment(message: Transaction, options: InboundMappingOp
       }
     }
   }
-  if (lines.length === 0 && context.issues.length === 0) context.missing("QTY", "at least one despatched line (LIN + QTY+12)");
+  if (lines.length === 0 && context.issues.length === 0)
+    context.missing("QTY", "at least one despatched line (LIN + QTY+12)");
   const shipment: Record<string, unknown> = {
     id: options.id ?? canonicalId(`${partner?.id ?? "edi"}-${number}`),
     orderId: options.orderId ?? (order?.get(1, 2) || number),
@@ -402,14 +442,26 @@ export function invoiceToInvoic(invoice: Invoice, options: InvoicOptions = {}): 
     segments.push(["IMD", "F", "", ["", "", "", line.description]]);
     segments.push(["QTY", ["47", line.quantity, mapUnitOfMeasure(options.partner, line.uom, "outbound")]]);
     segments.push(["MOA", ["203", formatDecimal(orderLineAmount(line).amount, 2)]]);
-    segments.push(["PRI", ["AAA", line.unitPrice.amount, "", "", line.pricePer === "1" ? "" : line.pricePer]]);
+    segments.push([
+      "PRI",
+      ["AAA", line.unitPrice.amount, "", "", line.pricePer === "1" ? "" : line.pricePer],
+    ]);
   }
   segments.push(["UNS", "S"]);
   segments.push(["CNT", ["2", String(checked.lines.length)]]);
   segments.push(["MOA", ["79", totals.subtotal.amount]]);
   segments.push(["MOA", ["124", totals.tax.amount]]);
   segments.push(["MOA", ["86", totals.total.amount]]);
-  return { type: "INVOIC", segments, messageVersion: ["D", "96A", "UN", ...(options.partner?.associationCode ? [options.partner.associationCode] : [])] };
+  return {
+    type: "INVOIC",
+    segments,
+    messageVersion: [
+      "D",
+      "96A",
+      "UN",
+      ...(options.partner?.associationCode ? [options.partner.associationCode] : []),
+    ],
+  };
 }
 
 /**
@@ -451,14 +503,20 @@ export function invoicToInvoice(message: Transaction, options: InboundMappingOpt
     const lin = group[0]!;
     const index = lines.length;
     const item = itemId(group);
-    const qty = group.find((segment) => segment.tag === "QTY" && segment.get(1, 1) === "47") ?? group.find((segment) => segment.tag === "QTY");
-    if (!qty) context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no QTY+47 invoiced quantity`);
+    const qty =
+      group.find((segment) => segment.tag === "QTY" && segment.get(1, 1) === "47") ??
+      group.find((segment) => segment.tag === "QTY");
+    if (!qty)
+      context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no QTY+47 invoiced quantity`);
     const quantity = qty ? context.decimal(qty, 1, "invoiced quantity", 2) : undefined;
-    const pri = group.find((segment) => segment.tag === "PRI" && segment.get(1, 1) === "AAA") ?? group.find((segment) => segment.tag === "PRI");
+    const pri =
+      group.find((segment) => segment.tag === "PRI" && segment.get(1, 1) === "AAA") ??
+      group.find((segment) => segment.tag === "PRI");
     if (!pri) context.fail(lin, undefined, "missing_segment", `line ${lin.get(1)} has no PRI price`);
     const price = pri ? context.decimal(pri, 1, "price", 2) : undefined;
     const per = pri?.get(1, 5) ? context.decimal(pri, 1, "unit price basis", 5) : "1";
-    const description = group.find((segment) => segment.tag === "IMD")?.get(3, 4) || item?.id || `line ${lin.get(1)}`;
+    const description =
+      group.find((segment) => segment.tag === "IMD")?.get(3, 4) || item?.id || `line ${lin.get(1)}`;
     if (qty) context.source(["lines", index, "quantity"], qty, 1);
     if (pri) context.source(["lines", index, "unitPrice"], pri, 1);
     if (quantity === undefined || price === undefined || per === undefined) continue;

@@ -37,7 +37,12 @@ export interface InboundMappingOptions {
 function expectType(transaction: Transaction, type: string): void {
   if (transaction.type !== type) {
     throw new ValidationError(`Expected a ${type}, got ${transaction.type}`, [
-      { code: "wrong_transaction_type", path: ["type"], message: `ST01 is ${transaction.type}, expected ${type}`, segment: { tag: "ST", index: transaction.header.index, element: 1 } },
+      {
+        code: "wrong_transaction_type",
+        path: ["type"],
+        message: `ST01 is ${transaction.type}, expected ${type}`,
+        segment: { tag: "ST", index: transaction.header.index, element: 1 },
+      },
     ]);
   }
 }
@@ -96,7 +101,13 @@ export function x12ToOrder(transaction: Transaction, options: InboundMappingOpti
     const price = pending ? "0" : context.decimal(segment, 4, "unit price");
     const product = x12ProductId(segment, 6, PRODUCT_QUALIFIERS);
     if (!product) context.fail(segment, 7, "missing_element", "no product id (PO106/PO107 qualifier and id)");
-    const pid = segments.slice(position + 1).find((next, offset) => next.tag === "PID" && !segments.slice(position + 1, position + 1 + offset).some((between) => between.tag === "PO1"));
+    const pid = segments
+      .slice(position + 1)
+      .find(
+        (next, offset) =>
+          next.tag === "PID" &&
+          !segments.slice(position + 1, position + 1 + offset).some((between) => between.tag === "PO1"),
+      );
     context.source(["lines", index], segment);
     context.source(["lines", index, "quantity"], segment, 2);
     context.source(["lines", index, "uom"], segment, 3);
@@ -119,18 +130,22 @@ export function x12ToOrder(transaction: Transaction, options: InboundMappingOpti
       const date = context.date(dtm, 2, "requested delivery date", undefined, true);
       if (date) line.requestedDeliveryDate = date;
     }
-    if (product.qualifier !== "VP" && product.qualifier !== "VN") line.refs = { [partner?.id ?? "edi"]: product.id };
+    if (product.qualifier !== "VP" && product.qualifier !== "VN")
+      line.refs = { [partner?.id ?? "edi"]: product.id };
     lines.push(line);
   });
   if (!segments.some((segment) => segment.tag === "PO1")) context.missing("PO1", "at least one line");
   const ctt = segments.find((segment) => segment.tag === "CTT");
-  if (ctt && ctt.get(1) && Number(ctt.get(1)) !== lines.length && context.issues.length === 0) {
+  if (ctt?.get(1) && Number(ctt.get(1)) !== lines.length && context.issues.length === 0) {
     context.fail(ctt, 1, "line_count_mismatch", `says ${ctt.get(1)} lines, the order has ${lines.length}`);
   }
   const order: Record<string, unknown> = {
     id: options.id ?? canonicalId(`${partner?.id ?? "edi"}-${poNumber}`),
     poNumber,
-    customer: { id: partner?.customerId ?? partner?.id ?? "edi", refs: refsFor(partner, transaction.controlNumber) },
+    customer: {
+      id: partner?.customerId ?? partner?.id ?? "edi",
+      refs: refsFor(partner, transaction.controlNumber),
+    },
     channel: "edi",
     status: "submitted",
     currency,
@@ -143,8 +158,10 @@ export function x12ToOrder(transaction: Transaction, options: InboundMappingOpti
   if (billTo) order.billTo = billTo;
   for (const segment of segments) {
     if (segment.tag !== "DTM") continue;
-    if (segment.get(1) === "002" && !order.requestedDeliveryDate) order.requestedDeliveryDate = context.date(segment, 2, "requested delivery date");
-    if (segment.get(1) === "010" && !order.requestedShipDate) order.requestedShipDate = context.date(segment, 2, "requested ship date");
+    if (segment.get(1) === "002" && !order.requestedDeliveryDate)
+      order.requestedDeliveryDate = context.date(segment, 2, "requested delivery date");
+    if (segment.get(1) === "010" && !order.requestedShipDate)
+      order.requestedShipDate = context.date(segment, 2, "requested ship date");
   }
   if (beg) {
     context.source(["poNumber"], beg, 3);
@@ -194,33 +211,60 @@ const ACK_CODES = { accepted: "IA", rejected: "IR", changed: "IC", backordered: 
  * const ack = orderToX12Acknowledgement(order, { action: "change", lines: { 2: { status: "backordered", date: "2026-02-01" } } });
  * ```
  */
-export function orderToX12Acknowledgement(order: Order, options: OrderAcknowledgementOptions): TransactionInput {
+export function orderToX12Acknowledgement(
+  order: Order,
+  options: OrderAcknowledgementOptions,
+): TransactionInput {
   if (!order.poNumber) {
-    throw new ValidationError("An 855 needs the order's PO number", [{ code: "missing_po_number", path: ["poNumber"], message: "BAK03 needs the purchase order number" }]);
+    throw new ValidationError("An 855 needs the order's PO number", [
+      { code: "missing_po_number", path: ["poNumber"], message: "BAK03 needs the purchase order number" },
+    ]);
   }
   const known = new Set(order.lines.map((line) => line.lineNumber));
   const unknown = Object.keys(options.lines ?? {}).filter((number) => !known.has(Number(number)));
   if (unknown.length > 0) {
-    throw new ValidationError(`Line ${unknown[0]} is not on order ${order.id}`, unknown.map((number) => ({ code: "unknown_line", path: ["lines", number], message: `Order has no line ${number}` })));
+    throw new ValidationError(
+      `Line ${unknown[0]} is not on order ${order.id}`,
+      unknown.map((number) => ({
+        code: "unknown_line",
+        path: ["lines", number],
+        message: `Order has no line ${number}`,
+      })),
+    );
   }
   const date = ediDate(options.date ?? new Date().toISOString());
   const answers = order.lines.map((line) => {
-    const answer: LineAcknowledgement = options.action === "reject" ? { status: "rejected" } : (options.lines?.[line.lineNumber] ?? { status: "accepted" });
+    const answer: LineAcknowledgement =
+      options.action === "reject"
+        ? { status: "rejected" }
+        : (options.lines?.[line.lineNumber] ?? { status: "accepted" });
     return { line, answer };
   });
   const changed = answers.some(({ answer }) => answer.status !== "accepted");
   const code = options.action === "reject" ? "RD" : changed ? "AC" : "AD";
-  const segments: SegmentInput[] = [["BAK", "00", code, order.poNumber, ediDate(order.orderedAt), "", "", "", order.number ?? ""]];
+  const segments: SegmentInput[] = [
+    ["BAK", "00", code, order.poNumber, ediDate(order.orderedAt), "", "", "", order.number ?? "", date],
+  ];
   if (order.currency !== "USD") segments.push(["CUR", "SE", order.currency]);
   for (const { line, answer } of answers) {
     const uom = mapUnitOfMeasure(options.partner, line.uom, "outbound");
-    segments.push(["PO1", String(line.lineNumber), line.quantity, uom, line.unitPrice.amount, "", "VP", line.sku]);
+    segments.push([
+      "PO1",
+      String(line.lineNumber),
+      line.quantity,
+      uom,
+      line.unitPrice.amount,
+      "",
+      "VP",
+      line.sku,
+    ]);
     if (line.description) segments.push(["PID", "F", "", "", "", line.description]);
     const quantity = answer.status === "rejected" ? "0" : (answer.quantity ?? line.quantity);
     const ack: string[] = ["ACK", ACK_CODES[answer.status], quantity, uom];
     if (answer.date) ack.push("068", ediDate(answer.date));
     segments.push(ack as unknown as SegmentInput);
-    if (answer.unitPrice !== undefined && answer.unitPrice !== line.unitPrice.amount) segments.push(["CTP", "", "", answer.unitPrice]);
+    if (answer.unitPrice !== undefined && answer.unitPrice !== line.unitPrice.amount)
+      segments.push(["CTP", "", "", answer.unitPrice]);
   }
   segments.push(["CTT", String(order.lines.length)]);
   return { type: "855", segments };
@@ -253,32 +297,68 @@ export interface ShipNoticeOptions {
 export function shipmentToX12(shipment: Shipment, options: ShipNoticeOptions): TransactionInput {
   const checked = parseShipment(shipment);
   const shippedAt = checked.shippedAt ?? new Date().toISOString();
-  const segments: SegmentInput[] = [["BSN", "00", checked.id, ediDate(shippedAt), shippedAt.slice(11, 16).replace(":", ""), "0001"]];
+  const segments: SegmentInput[] = [
+    ["BSN", "00", checked.id, ediDate(shippedAt), shippedAt.slice(11, 16).replace(":", ""), "0001"],
+  ];
   let hl = 0;
   const next = (parent: number | undefined, level: string, hasChildren: boolean): number => {
     hl++;
-    segments.push(["HL", String(hl), parent === undefined ? "" : String(parent), level, hasChildren ? "1" : "0"]);
+    segments.push([
+      "HL",
+      String(hl),
+      parent === undefined ? "" : String(parent),
+      level,
+      hasChildren ? "1" : "0",
+    ]);
     return hl;
   };
   const shipmentHl = next(undefined, "S", true);
   const weights = checked.packages.flatMap((pack) => (pack.weight ? [pack.weight.value] : []));
   const packageWeight = weights.length > 0 ? sumDecimals(weights) : undefined;
   const weightUnit = checked.packages.find((pack) => pack.weight)?.weight?.unit;
-  segments.push(["TD1", "CTN", String(Math.max(1, checked.packages.length)), "", "", "", ...(packageWeight ? ["G", packageWeight, weightUnit === "kg" ? "KG" : "LB"] : [])]);
-  segments.push(["TD5", "", "2", checked.carrier.code, "", checked.carrier.name ?? checked.carrier.service ?? ""]);
+  segments.push([
+    "TD1",
+    "CTN",
+    String(Math.max(1, checked.packages.length)),
+    "",
+    "",
+    "",
+    ...(packageWeight ? ["G", packageWeight, weightUnit === "kg" ? "KG" : "LB"] : []),
+  ]);
+  segments.push([
+    "TD5",
+    "",
+    "2",
+    checked.carrier.code,
+    "",
+    checked.carrier.name ?? checked.carrier.service ?? "",
+  ]);
   if (options.billOfLading) segments.push(["REF", "BM", options.billOfLading]);
   if (checked.trackingNumber) segments.push(["REF", "CN", checked.trackingNumber]);
   segments.push(["DTM", "011", ediDate(shippedAt)]);
   if (checked.estimatedDeliveryDate) segments.push(["DTM", "017", ediDate(checked.estimatedDeliveryDate)]);
   const to = checked.shipTo;
-  segments.push(to.gln ? ["N1", "ST", to.name ?? to.company ?? "", "UL", to.gln] : ["N1", "ST", to.name ?? to.company ?? to.line1]);
+  segments.push(
+    to.gln
+      ? ["N1", "ST", to.name ?? to.company ?? "", "UL", to.gln]
+      : ["N1", "ST", to.name ?? to.company ?? to.line1],
+  );
   segments.push(to.line2 ? ["N3", to.line1, to.line2] : ["N3", to.line1]);
   segments.push(["N4", to.city, to.region ?? "", to.postalCode ?? "", to.country]);
   const orderHl = next(shipmentHl, "O", true);
   segments.push(["PRF", options.poNumber]);
-  const item = (parent: number, line: { orderLineNumber: number; sku: string; quantity: string; uom: string; lot?: string | undefined }) => {
+  const item = (
+    parent: number,
+    line: { orderLineNumber: number; sku: string; quantity: string; uom: string; lot?: string | undefined },
+  ) => {
     next(parent, "I", false);
-    segments.push(["LIN", String(line.orderLineNumber), "VP", line.sku, ...(line.lot ? ["LT", line.lot] : [])]);
+    segments.push([
+      "LIN",
+      String(line.orderLineNumber),
+      "VP",
+      line.sku,
+      ...(line.lot ? ["LT", line.lot] : []),
+    ]);
     segments.push(["SN1", "", line.quantity, mapUnitOfMeasure(options.partner, line.uom, "outbound")]);
   };
   const packed = new Set<number>();
@@ -311,7 +391,10 @@ export function shipmentToX12(shipment: Shipment, options: ShipNoticeOptions): T
  * shipment.packages[0]?.sscc;
  * ```
  */
-export function x12ToShipment(transaction: Transaction, options: InboundMappingOptions & { orderId?: string } = {}): Shipment {
+export function x12ToShipment(
+  transaction: Transaction,
+  options: InboundMappingOptions & { orderId?: string } = {},
+): Shipment {
   expectType(transaction, "856");
   const context = new MappingContext(transaction);
   const { partner } = options;
@@ -319,7 +402,11 @@ export function x12ToShipment(transaction: Transaction, options: InboundMappingO
   const bsn = segments.find((segment) => segment.tag === "BSN");
   if (!bsn) context.missing("BSN", "shipment id and date");
   const shippedDate = segments.find((segment) => segment.tag === "DTM" && segment.get(1) === "011");
-  const date = shippedDate ? context.date(shippedDate, 2, "ship date") : bsn ? context.date(bsn, 3, "ship notice date") : undefined;
+  const date = shippedDate
+    ? context.date(shippedDate, 2, "ship date")
+    : bsn
+      ? context.date(bsn, 3, "ship notice date")
+      : undefined;
   const td5 = segments.find((segment) => segment.tag === "TD5");
   const tracking = segments.find((segment) => segment.tag === "REF" && segment.get(1) === "CN");
   const prf = segments.find((segment) => segment.tag === "PRF");
@@ -378,9 +465,17 @@ export function x12ToShipment(transaction: Transaction, options: InboundMappingO
         const uom = segment.get(3);
         if (!uom) context.fail(segment, 3, "missing_element", "unit of measure is required");
         if (quantity !== undefined && uom) {
-          const line = { orderLineNumber: pendingLine.lineNumber, sku: pendingLine.sku, quantity, uom: mapUnitOfMeasure(partner, uom, "inbound"), ...(pendingLine.lot ? { lot: pendingLine.lot } : {}) };
+          const line = {
+            orderLineNumber: pendingLine.lineNumber,
+            sku: pendingLine.sku,
+            quantity,
+            uom: mapUnitOfMeasure(partner, uom, "inbound"),
+            ...(pendingLine.lot ? { lot: pendingLine.lot } : {}),
+          };
           context.source(["lines", lines.length], segment, 2);
-          const existing = lines.find((candidate) => candidate.orderLineNumber === line.orderLineNumber && candidate.sku === line.sku);
+          const existing = lines.find(
+            (candidate) => candidate.orderLineNumber === line.orderLineNumber && candidate.sku === line.sku,
+          );
           if (existing) existing.quantity = addDecimal(existing.quantity, line.quantity);
           else lines.push({ ...line });
           currentPackage?.lines.push(line);
@@ -390,7 +485,8 @@ export function x12ToShipment(transaction: Transaction, options: InboundMappingO
       }
     }
   }
-  if (lines.length === 0 && context.issues.length === 0) context.missing("SN1", "at least one shipped item (LIN + SN1)");
+  if (lines.length === 0 && context.issues.length === 0)
+    context.missing("SN1", "at least one shipped item (LIN + SN1)");
   const id = bsn?.get(2) ?? "";
   const shipment: Record<string, unknown> = {
     id: options.id ?? canonicalId(`${partner?.id ?? "edi"}-${id}`),
@@ -432,22 +528,45 @@ export interface InvoiceOutOptions {
 export function invoiceToX12(invoice: Invoice, options: InvoiceOutOptions = {}): TransactionInput {
   const checked = parseInvoice(invoice);
   const totals = invoiceTotals(checked);
-  const segments: SegmentInput[] = [["BIG", ediDate(checked.issueDate), checked.number, "", options.poNumber ?? ""]];
+  const segments: SegmentInput[] = [
+    ["BIG", ediDate(checked.issueDate), checked.number, "", options.poNumber ?? ""],
+  ];
   if (checked.currency !== "USD") segments.push(["CUR", "SE", checked.currency]);
   const to = checked.billTo;
-  segments.push(to.gln ? ["N1", "BT", to.name ?? to.company ?? "", "UL", to.gln] : ["N1", "BT", to.name ?? to.company ?? to.line1]);
+  segments.push(
+    to.gln
+      ? ["N1", "BT", to.name ?? to.company ?? "", "UL", to.gln]
+      : ["N1", "BT", to.name ?? to.company ?? to.line1],
+  );
   segments.push(to.line2 ? ["N3", to.line1, to.line2] : ["N3", to.line1]);
   segments.push(["N4", to.city, to.region ?? "", to.postalCode ?? "", to.country]);
   const terms = checked.paymentTerms;
-  segments.push(["ITD", "01", "3", terms.discountPercent ?? "", "", terms.discountDays === undefined ? "" : String(terms.discountDays), ediDate(checked.dueDate), String(terms.netDays)]);
+  segments.push([
+    "ITD",
+    "01",
+    "3",
+    terms.discountPercent ?? "",
+    "",
+    terms.discountDays === undefined ? "" : String(terms.discountDays),
+    ediDate(checked.dueDate),
+    String(terms.netDays),
+  ]);
   for (const line of checked.lines) {
-    const it1: string[] = ["IT1", String(line.lineNumber), line.quantity, mapUnitOfMeasure(options.partner, line.uom, "outbound"), line.unitPrice.amount, line.pricePer === "1" ? "" : "PE"];
+    const it1: string[] = [
+      "IT1",
+      String(line.lineNumber),
+      line.quantity,
+      mapUnitOfMeasure(options.partner, line.uom, "outbound"),
+      line.unitPrice.amount,
+      line.pricePer === "1" ? "" : "PE",
+    ];
     if (line.sku) it1.push("VP", line.sku);
     segments.push(it1 as unknown as SegmentInput);
     segments.push(["PID", "F", "", "", "", line.description]);
   }
   if (compareDecimal(totals.tax.amount, "0") !== 0) segments.push(["TXI", "TX", totals.tax.amount]);
-  if (compareDecimal(totals.shipping.amount, "0") !== 0) segments.push(["SAC", "C", "D240", "", "", cents(totals.shipping.amount)]);
+  if (compareDecimal(totals.shipping.amount, "0") !== 0)
+    segments.push(["SAC", "C", "D240", "", "", cents(totals.shipping.amount)]);
   segments.push(["TDS", cents(totals.total.amount)]);
   segments.push(["CTT", String(checked.lines.length)]);
   return { type: "810", segments };
@@ -539,7 +658,10 @@ export function x12ToInvoice(transaction: Transaction, options: InboundMappingOp
     billTo,
     lines,
     refs: refsFor(partner, number),
-    ext: { ...(big?.get(4) ? { "edi.poNumber": big.get(4) } : {}), ...(tds ? { "edi.totalCents": tds.get(1) } : {}) },
+    ext: {
+      ...(big?.get(4) ? { "edi.poNumber": big.get(4) } : {}),
+      ...(tds ? { "edi.totalCents": tds.get(1) } : {}),
+    },
   };
   if (big) context.source(["number"], big, 2);
   if (itd) context.source(["dueDate"], itd, 6);

@@ -64,27 +64,44 @@ const EDIFACT_VERSIONS = /^D\d{2}[A-C]$/;
  */
 export function definePartnerProfile(profile: PartnerProfile): Readonly<PartnerProfile> {
   const issues: ValidationIssue[] = [];
-  const fail = (path: string[], message: string) => issues.push({ code: "invalid_partner_profile", path, message });
+  const fail = (path: string[], message: string) =>
+    issues.push({ code: "invalid_partner_profile", path, message });
   if (typeof profile !== "object" || profile === null) {
-    throw new ValidationError("Partner profile must be an object", [{ code: "invalid_type", path: [], message: "Expected an object" }]);
+    throw new ValidationError("Partner profile must be an object", [
+      { code: "invalid_type", path: [], message: "Expected an object" },
+    ]);
   }
   if (!KEY_PATTERN.test(profile.id ?? "")) fail(["id"], "Expected a lower-case key such as acme");
-  if (profile.standard !== "x12" && profile.standard !== "edifact") fail(["standard"], "Expected x12 or edifact");
+  if (profile.standard !== "x12" && profile.standard !== "edifact")
+    fail(["standard"], "Expected x12 or edifact");
   for (const field of ["partnerId", "ourId"] as const) {
     const party = profile[field];
-    if (!party || typeof party.id !== "string" || party.id.trim() === "" || typeof party.qualifier !== "string") {
+    if (
+      !party ||
+      typeof party.id !== "string" ||
+      party.id.trim() === "" ||
+      typeof party.qualifier !== "string"
+    ) {
       fail([field], "Expected { qualifier, id }");
     } else if (profile.standard === "x12" && (party.id.length > 15 || party.qualifier.length !== 2)) {
       fail([field], "X12 ids are at most 15 characters with a 2-character qualifier");
     }
   }
-  if (profile.standard === "x12" && !X12_VERSIONS.test(profile.version ?? "")) fail(["version"], "Expected an X12 version such as 004010 or 005010");
-  if (profile.standard === "edifact" && !EDIFACT_VERSIONS.test(profile.version ?? "")) fail(["version"], "Expected an EDIFACT directory such as D96A or D01B");
+  if (profile.standard === "x12" && !X12_VERSIONS.test(profile.version ?? ""))
+    fail(["version"], "Expected an X12 version such as 004010 or 005010");
+  if (profile.standard === "edifact" && !EDIFACT_VERSIONS.test(profile.version ?? ""))
+    fail(["version"], "Expected an EDIFACT directory such as D96A or D01B");
   for (const [code, canonical] of Object.entries(profile.unitsOfMeasure ?? {})) {
-    if (!/^[A-Z0-9]{1,10}$/.test(canonical)) fail(["unitsOfMeasure", code], `Canonical unit ${JSON.stringify(canonical)} must be upper-case letters or digits`);
+    if (!/^[A-Z0-9]{1,10}$/.test(canonical))
+      fail(
+        ["unitsOfMeasure", code],
+        `Canonical unit ${JSON.stringify(canonical)} must be upper-case letters or digits`,
+      );
   }
-  if (profile.currency !== undefined && !/^[A-Z]{3}$/.test(profile.currency)) fail(["currency"], "Expected an ISO 4217 code");
-  if (issues.length > 0) throw new ValidationError(`Partner profile ${JSON.stringify(profile.id)} is invalid`, issues);
+  if (profile.currency !== undefined && !/^[A-Z]{3}$/.test(profile.currency))
+    fail(["currency"], "Expected an ISO 4217 code");
+  if (issues.length > 0)
+    throw new ValidationError(`Partner profile ${JSON.stringify(profile.id)} is invalid`, issues);
   return Object.freeze({ ...profile });
 }
 
@@ -102,7 +119,11 @@ export function definePartnerProfile(profile: PartnerProfile): Readonly<PartnerP
  * mapUnitOfMeasure(acme, "CS", "outbound"); // "CA"
  * ```
  */
-export function mapUnitOfMeasure(profile: PartnerProfile | undefined, code: string, direction: "inbound" | "outbound"): string {
+export function mapUnitOfMeasure(
+  profile: PartnerProfile | undefined,
+  code: string,
+  direction: "inbound" | "outbound",
+): string {
   const table = profile?.unitsOfMeasure;
   if (!table) return code;
   if (direction === "inbound") return table[code] ?? code;

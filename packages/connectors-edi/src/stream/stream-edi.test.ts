@@ -60,10 +60,13 @@ describe.skipIf(!corpus)("streamEdi on the conformance corpus", () => {
     const bytes = readFileSync(join(folder, name));
     const expected = shape(parseEdi(bytes));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), async (sizes) => {
-        const items = await collect(Readable.from(chunk(bytes, sizes)));
-        expect(streamedShape(items)).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
+        async (sizes) => {
+          const items = await collect(Readable.from(chunk(bytes, sizes)));
+          expect(streamedShape(items)).toEqual(expected);
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -84,10 +87,16 @@ describe.skipIf(!corpus)("streamEdi on the conformance corpus", () => {
   it("reports envelope issues through onIssue and throws at the first error in strict mode", async () => {
     const bytes = readFileSync(join(folder, "olmelabs__EdiEngine__ControlNumbersMismatch.edi"));
     const seen: string[] = [];
-    for await (const _ of streamEdi(bytes, { onIssue: (issue) => seen.push(`${issue.code}@${issue.segment?.tag}`) })) {
+    for await (const _ of streamEdi(bytes, {
+      onIssue: (issue) => seen.push(`${issue.code}@${issue.segment?.tag}`),
+    })) {
       // consume
     }
-    expect(seen).toEqual(["control_number_mismatch@SE", "control_number_mismatch@GE", "control_number_mismatch@IEA"]);
+    expect(seen).toEqual([
+      "control_number_mismatch@SE",
+      "control_number_mismatch@GE",
+      "control_number_mismatch@IEA",
+    ]);
     await expect(collect(streamEdi(bytes, { strict: true }) as never)).rejects.toThrow(ValidationError);
   });
 });

@@ -31,7 +31,9 @@ export interface StreamOptions {
 }
 
 function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
-  return typeof value === "object" && value !== null && typeof (value as ReadableStream).getReader === "function";
+  return (
+    typeof value === "object" && value !== null && typeof (value as ReadableStream).getReader === "function"
+  );
 }
 
 async function* chunksOf(source: EdiSource): AsyncGenerator<Uint8Array | string> {
@@ -102,7 +104,8 @@ class ChunkDecoder {
         }
       }
     }
-    if (this.mode === "cp037" || this.mode === "cp500") return { text: decodeEbcdic(bytes, this.mode), oneBytePerChar: true };
+    if (this.mode === "cp037" || this.mode === "cp500")
+      return { text: decodeEbcdic(bytes, this.mode), oneBytePerChar: true };
     if (this.mode === "latin1") return { text: Buffer.from(bytes).toString("latin1"), oneBytePerChar: true };
     try {
       const text = this.utf8.decode(bytes, { stream: !final });
@@ -113,7 +116,6 @@ class ChunkDecoder {
       return { text: Buffer.from(bytes).toString("latin1"), oneBytePerChar: true };
     }
   }
-
 }
 
 /**
@@ -137,7 +139,10 @@ class ChunkDecoder {
  * }
  * ```
  */
-export async function* streamEdi(source: EdiSource, options: StreamOptions = {}): AsyncGenerator<StreamedTransaction> {
+export async function* streamEdi(
+  source: EdiSource,
+  options: StreamOptions = {},
+): AsyncGenerator<StreamedTransaction> {
   const ready: StreamedTransaction[] = [];
   let firstError: EdiIssue | undefined;
   const scanner = new Scanner({
@@ -154,7 +159,9 @@ export async function* streamEdi(source: EdiSource, options: StreamOptions = {})
   let sawText = false;
   const check = () => {
     if (firstError) {
-      const where = firstError.segment ? `${firstError.segment.tag} (segment ${firstError.segment.index})` : "input";
+      const where = firstError.segment
+        ? `${firstError.segment.tag} (segment ${firstError.segment.index})`
+        : "input";
       throw new ValidationError(`EDI is invalid: ${where}: ${firstError.message}`, [firstError]);
     }
   };

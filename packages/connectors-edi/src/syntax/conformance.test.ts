@@ -26,12 +26,15 @@ const NOT_REGULAR = new Set([
 ]);
 
 function transactions(document: EdiDocument): Transaction[] {
-  return document.interchanges.flatMap((interchange) => interchange.groups.flatMap((group) => group.transactions));
+  return document.interchanges.flatMap((interchange) =>
+    interchange.groups.flatMap((group) => group.transactions),
+  );
 }
 
 function countTypes(document: EdiDocument): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const transaction of transactions(document)) counts[transaction.type] = (counts[transaction.type] ?? 0) + 1;
+  for (const transaction of transactions(document))
+    counts[transaction.type] = (counts[transaction.type] ?? 0) + 1;
   return counts;
 }
 
@@ -46,7 +49,8 @@ describe.skipIf(!corpus)("conformance corpus: every file", () => {
     expect(transactions(document).length).toBeGreaterThan(0);
     let placed = 0;
     for (const interchange of document.interchanges) {
-      placed += (interchange.serviceAdvice ? 1 : 0) + 1 + (interchange.trailer ? 1 : 0) + interchange.strays.length;
+      placed +=
+        (interchange.serviceAdvice ? 1 : 0) + 1 + (interchange.trailer ? 1 : 0) + interchange.strays.length;
       for (const group of interchange.groups) {
         placed += (group.header ? 1 : 0) + (group.trailer ? 1 : 0) + group.strays.length;
         for (const transaction of group.transactions) placed += 2 + transaction.segments.length;
@@ -62,7 +66,15 @@ describe.skipIf(!corpus)("conformance corpus: every file", () => {
 
   it.each(files.filter((name) => !NEGATIVE.has(name)))("%s has no control-number mismatch", (name) => {
     const document = parseEdi(read(name));
-    expect(document.issues.filter((issue) => issue.code === "control_number_mismatch" && issue.segment?.tag !== "IEA" && issue.segment?.tag !== "UNT" && issue.segment?.tag !== "UNZ")).toEqual([]);
+    expect(
+      document.issues.filter(
+        (issue) =>
+          issue.code === "control_number_mismatch" &&
+          issue.segment?.tag !== "IEA" &&
+          issue.segment?.tag !== "UNT" &&
+          issue.segment?.tag !== "UNZ",
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -93,7 +105,10 @@ describe.skipIf(!corpus)("conformance corpus: facts", () => {
     expect(document.interchanges).toHaveLength(1);
     const groups = document.interchanges[0]!.groups;
     expect(groups.map((group) => group.functionalId)).toEqual(["IN", "PO"]);
-    expect(groups.map((group) => group.transactions.map((transaction) => transaction.type))).toEqual([["810", "810"], ["850"]]);
+    expect(groups.map((group) => group.transactions.map((transaction) => transaction.type))).toEqual([
+      ["810", "810"],
+      ["850"],
+    ]);
   });
 
   it("ebcdic.x12 is detected as EBCDIC and decoded", () => {
@@ -137,7 +152,9 @@ describe.skipIf(!corpus)("conformance corpus: facts", () => {
     expect(transactions(document)).toHaveLength(2);
     const missing = document.issues.find((issue) => issue.code === "missing_terminator")!;
     expect(missing.segment?.tag).toBe("DTM");
-    expect(document.issues.find((issue) => issue.code === "missing_component_separator")?.segment).toMatchObject({ tag: "ISA", element: 16 });
+    expect(
+      document.issues.find((issue) => issue.code === "missing_component_separator")?.segment,
+    ).toMatchObject({ tag: "ISA", element: 16 });
     // both segments are kept: SE01 counts agree
     expect(document.issues.filter((issue) => issue.code === "segment_count_mismatch")).toEqual([]);
   });
@@ -172,7 +189,8 @@ describe.skipIf(!corpus)("conformance corpus: facts", () => {
   it("wrapped_invoic (15 columns) reads the same segments as the unwrapped file", () => {
     const wrapped = parseEdi(read("xlate__staedi__wrapped_invoic_d97b_una.edi"));
     const plain = parseEdi(read("xlate__staedi__invoic_d97b_una.edi"));
-    const elements = (document: EdiDocument) => transactions(document)[0]!.segments.map((segment) => segment.elements);
+    const elements = (document: EdiDocument) =>
+      transactions(document)[0]!.segments.map((segment) => segment.elements);
     expect(elements(wrapped)).toEqual(elements(plain));
     expect(wrapped.issues).toEqual([]);
   });
@@ -180,14 +198,22 @@ describe.skipIf(!corpus)("conformance corpus: facts", () => {
   it("invoic_d97b_una: UNA with = * . ? ~ and a release character in data", () => {
     const document = parseEdi(read("xlate__staedi__invoic_d97b_una.edi"));
     const interchange = document.interchanges[0]!;
-    expect(interchange.delimiters).toMatchObject({ component: "=", element: "*", decimal: ".", release: "?", segment: "~" });
+    expect(interchange.delimiters).toMatchObject({
+      component: "=",
+      element: "*",
+      decimal: ".",
+      release: "?",
+      segment: "~",
+    });
     expect(interchange.header.get(3, 1)).toBe("006415160");
     expect(interchange.header.elements[3]).toBe("006?415160=1");
   });
 
   it("release characters: ?' ?? ??? in PAORES", () => {
     const document = parseEdi(read("php-edifact__edifact__example_release_character.edi"));
-    const values = transactions(document)[0]!.segments.filter((segment) => segment.tag === "IFT").map((segment) => segment.get(2));
+    const values = transactions(document)[0]!
+      .segments.filter((segment) => segment.tag === "IFT")
+      .map((segment) => segment.get(2));
     expect(values).toContain("NO MORE ' FLIGHTS 3");
     expect(values).toContain("NO MORE ? FLIGHTS 3");
     expect(values).toContain("NO MORE ?' FLIGHTS 3");

@@ -81,7 +81,13 @@ export function decodeEdi(input: EdiInput): DecodedText {
   }
   const ebcdic = detectEbcdic(input);
   if (ebcdic) {
-    return { text: decodeEbcdic(input, ebcdic), encoding: ebcdic, bom: false, byteBase: 0, oneBytePerChar: true };
+    return {
+      text: decodeEbcdic(input, ebcdic),
+      encoding: ebcdic,
+      bom: false,
+      byteBase: 0,
+      oneBytePerChar: true,
+    };
   }
   const bom = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
   const body = bom ? input.subarray(3) : input;

@@ -32,7 +32,10 @@ function checkParse(bytes: Uint8Array): void {
     expect((error as { code: string }).code).toBe("VALIDATION_FAILED");
     return;
   }
-  const placed = document.interchanges.reduce((sum, interchange) => sum + interchangeSegments(interchange).length, 0);
+  const placed = document.interchanges.reduce(
+    (sum, interchange) => sum + interchangeSegments(interchange).length,
+    0,
+  );
   expect(placed).toBe(document.segmentCount);
   const input = stripBreaks(decodeEdi(bytes).text);
   let output = serializeEdi(document);
@@ -61,10 +64,21 @@ type Mutation =
   | { kind: "truncate"; at: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant("replace" as const), at: fc.nat(), byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...[..."~*:>'+?\n\r^UNA ISA"].map((char) => char.charCodeAt(0)))) }),
+  fc.record({
+    kind: fc.constant("replace" as const),
+    at: fc.nat(),
+    byte: fc.oneof(
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(...[..."~*:>'+?\n\r^UNA ISA"].map((char) => char.charCodeAt(0))),
+    ),
+  }),
   fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    kind: fc.constant("duplicate" as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 200 }),
+  }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
 );
 
@@ -96,9 +110,13 @@ function mutate(bytes: Buffer, mutations: Mutation[]): Buffer {
 describe.skipIf(!corpus)("fuzzing the parser with mutations of the corpus", () => {
   it("mutated files: typed errors only, and no segment or character silently dropped", () => {
     fc.assert(
-      fc.property(fc.nat({ max: samples.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), (index, mutations) => {
-        checkParse(mutate(samples[index]!, mutations));
-      }),
+      fc.property(
+        fc.nat({ max: samples.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 6 }),
+        (index, mutations) => {
+          checkParse(mutate(samples[index]!, mutations));
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -128,7 +146,10 @@ describe("fuzzing the parser with random input", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...prefixes),
-        fc.string({ unit: fc.constantFrom(..."ISAGSTEUNHZ*~+:'?>\n\r 0123456789^".split("")), maxLength: 400 }),
+        fc.string({
+          unit: fc.constantFrom(..."ISAGSTEUNHZ*~+:'?>\n\r 0123456789^".split("")),
+          maxLength: 400,
+        }),
         (prefix, tail) => {
           checkParse(Buffer.from(prefix + tail, "utf8"));
         },

@@ -99,14 +99,7 @@ export class Segment {
    * @param line - 1-based line
    * @param trailer - text between the terminator and the next segment
    */
-  constructor(
-    elements: string[],
-    delimiters: Delimiters,
-    offset = 0,
-    index = 0,
-    line = 1,
-    trailer = "",
-  ) {
+  constructor(elements: string[], delimiters: Delimiters, offset = 0, index = 0, line = 1, trailer = "") {
     this.elements = elements;
     this.delimiters = delimiters;
     this.offset = offset;
@@ -158,7 +151,11 @@ export class Segment {
     const raw = this.elements[element];
     if (raw === undefined || raw === "") return "";
     if (component === undefined) return unescapeValue(raw, this.delimiters.release);
-    const components = splitEscaped(firstRepetition(raw, this.delimiters), this.delimiters.component, this.delimiters.release);
+    const components = splitEscaped(
+      firstRepetition(raw, this.delimiters),
+      this.delimiters.component,
+      this.delimiters.release,
+    );
     const value = components[component - 1];
     return value === undefined ? "" : unescapeValue(value, this.delimiters.release);
   }

@@ -30,6 +30,7 @@ export interface ParseOptions {
  */
 export function detectStandard(input: EdiInput): EdiStandard | undefined {
   const { text } = decodeEdi(typeof input === "string" ? input : input.subarray(0, 4096));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+001A (DOS end of file) pads real files
   const match = /^[\s\u00a0\u0085\u001a]*(ISA[^A-Za-z0-9\s]|UNA|UNB[^A-Za-z0-9])/.exec(text);
   if (!match) return undefined;
   return match[1]!.startsWith("ISA") ? "x12" : "edifact";
@@ -120,5 +121,8 @@ export function throwIfErrors(issues: readonly EdiIssue[]): void {
   if (errors.length === 0) return;
   const first = errors[0]!;
   const where = first.segment ? `${first.segment.tag} (segment ${first.segment.index})` : "input";
-  throw new ValidationError(`EDI is invalid: ${where}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`, errors);
+  throw new ValidationError(
+    `EDI is invalid: ${where}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`,
+    errors,
+  );
 }

@@ -200,12 +200,17 @@ export class Scanner {
       }
       const terminator = delimiters.segment;
       let end: number;
-      if (this.cachedTerminator === terminator && this.cachedFrom <= start && (this.cachedAt === -1 || this.cachedAt >= start)) {
+      if (
+        this.cachedTerminator === terminator &&
+        this.cachedFrom <= start &&
+        (this.cachedAt === -1 || this.cachedAt >= start)
+      ) {
         end = this.cachedAt;
       } else {
         end = text.indexOf(terminator, start);
         if (delimiters.release) {
-          while (end !== -1 && isReleased(text, end, delimiters.release)) end = text.indexOf(terminator, end + 1);
+          while (end !== -1 && isReleased(text, end, delimiters.release))
+            end = text.indexOf(terminator, end + 1);
         }
         this.cachedTerminator = terminator;
         this.cachedFrom = start;
@@ -242,7 +247,8 @@ export class Scanner {
       if (next > after) {
         const gap = next - after;
         if (gap === 1 && text.charCodeAt(after) === 10) trailer = "\n";
-        else if (gap === 2 && text.charCodeAt(after) === 13 && text.charCodeAt(after + 1) === 10) trailer = "\r\n";
+        else if (gap === 2 && text.charCodeAt(after) === 13 && text.charCodeAt(after + 1) === 10)
+          trailer = "\r\n";
         else trailer = text.slice(after, next);
       }
       const segment = new Segment(
@@ -291,7 +297,9 @@ export class Scanner {
           const lineLength = lf - lineStart - (text.charCodeAt(lf - 1) === 13 ? 1 : 0);
           const previousStart = lineStart > 0 ? text.lastIndexOf("\n", lineStart - 2) + 1 : -1;
           const previousLength =
-            previousStart >= 0 ? lineStart - 1 - previousStart - (text.charCodeAt(lineStart - 2) === 13 ? 1 : 0) : -1;
+            previousStart >= 0
+              ? lineStart - 1 - previousStart - (text.charCodeAt(lineStart - 2) === 13 ? 1 : 0)
+              : -1;
           if (lineLength !== previousLength) return text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
         }
       }
@@ -306,7 +314,8 @@ export class Scanner {
   }
 
   private crFrom(start: number): number {
-    while (this.crCursor !== -1 && this.crCursor < start) this.crCursor = this.text.indexOf("\r", this.crCursor + 1);
+    while (this.crCursor !== -1 && this.crCursor < start)
+      this.crCursor = this.text.indexOf("\r", this.crCursor + 1);
     return this.crCursor === -1 ? Number.POSITIVE_INFINITY : this.crCursor;
   }
 
@@ -315,7 +324,12 @@ export class Scanner {
     const a = text.charCodeAt(at);
     if (a === 73) {
       // ISA + a separator
-      return text.startsWith("ISA", at) && at + 3 < text.length && !isAlphanumeric(text.charCodeAt(at + 3)) && !isBlank(text.charCodeAt(at + 3));
+      return (
+        text.startsWith("ISA", at) &&
+        at + 3 < text.length &&
+        !isAlphanumeric(text.charCodeAt(at + 3)) &&
+        !isBlank(text.charCodeAt(at + 3))
+      );
     }
     if (a === 85 && text.startsWith("UN", at)) {
       const c = text.charCodeAt(at + 2);
@@ -331,7 +345,10 @@ export class Scanner {
     const text = this.text;
     const length = text.length;
     let at = this.pos;
-    while (at < length && (isBlank(text.charCodeAt(at)) || text.charCodeAt(at) === 0xa0 || text.charCodeAt(at) === 0x85))
+    while (
+      at < length &&
+      (isBlank(text.charCodeAt(at)) || text.charCodeAt(at) === 0xa0 || text.charCodeAt(at) === 0x85)
+    )
       at++;
     if (at > this.pos) this.appendGap(text.slice(this.pos, at));
     this.pos = at;
@@ -393,7 +410,8 @@ export class Scanner {
     }
     const candidate = text[cursor];
     const afterCandidate = text[cursor + 1];
-    if (candidate === undefined) return this.rejectHeader(at, "invalid_interchange_header", "ISA ends before ISA16");
+    if (candidate === undefined)
+      return this.rejectHeader(at, "invalid_interchange_header", "ISA ends before ISA16");
     let component = candidate;
     let terminator = afterCandidate ?? "";
     let missingComponent = false;
@@ -561,27 +579,67 @@ export class Scanner {
     if (interchange.standard === "x12") {
       const first = tag.charCodeAt(0);
       if (first === 83 /* S */ || first === 71 /* G */ || first === 73 /* I */) {
-        if (tag === "ST") return this.openTransaction(segment);
-        if (tag === "SE") return this.closeTransaction(segment);
-        if (tag === "GS") return this.openGroup(segment);
-        if (tag === "GE") return this.closeGroup(segment);
-        if (tag === "IEA") return this.closeInterchange(segment);
+        if (tag === "ST") {
+          this.openTransaction(segment);
+          return;
+        }
+        if (tag === "SE") {
+          this.closeTransaction(segment);
+          return;
+        }
+        if (tag === "GS") {
+          this.openGroup(segment);
+          return;
+        }
+        if (tag === "GE") {
+          this.closeGroup(segment);
+          return;
+        }
+        if (tag === "IEA") {
+          this.closeInterchange(segment);
+          return;
+        }
       }
     } else if (tag.charCodeAt(0) === 85 /* U */ && tag.length === 3 && tag.charCodeAt(1) === 78 /* N */) {
-      if (tag === "UNH") return this.openTransaction(segment);
-      if (tag === "UNT") return this.closeTransaction(segment);
-      if (tag === "UNG") return this.openGroup(segment);
-      if (tag === "UNE") return this.closeGroup(segment);
-      if (tag === "UNZ") return this.closeInterchange(segment);
+      if (tag === "UNH") {
+        this.openTransaction(segment);
+        return;
+      }
+      if (tag === "UNT") {
+        this.closeTransaction(segment);
+        return;
+      }
+      if (tag === "UNG") {
+        this.openGroup(segment);
+        return;
+      }
+      if (tag === "UNE") {
+        this.closeGroup(segment);
+        return;
+      }
+      if (tag === "UNZ") {
+        this.closeInterchange(segment);
+        return;
+      }
     }
     if (this.transaction) {
       this.transaction.segments.push(segment);
       if (!isTag(tag)) {
-        this.report("error", "invalid_segment_tag", `Segment tag ${JSON.stringify(tag.slice(0, 20))} is not 2 or 3 letters or digits`, segment, undefined, this.transaction);
+        this.report(
+          "error",
+          "invalid_segment_tag",
+          `Segment tag ${JSON.stringify(tag.slice(0, 20))} is not 2 or 3 letters or digits`,
+          segment,
+          undefined,
+          this.transaction,
+        );
       }
       return;
     }
-    this.stray(segment, `Segment ${tag} is outside any ${interchange.standard === "x12" ? "transaction set (ST…SE)" : "message (UNH…UNT)"}`);
+    this.stray(
+      segment,
+      `Segment ${tag} is outside any ${interchange.standard === "x12" ? "transaction set (ST…SE)" : "message (UNH…UNT)"}`,
+    );
   }
 
   private stray(segment: Segment, message: string): void {
@@ -600,7 +658,14 @@ export class Scanner {
     interchange.header = segment;
     if (interchange.standard === "x12") {
       if (segment.elements.length !== 17) {
-        this.report("error", "invalid_interchange_header", `ISA has ${segment.elements.length - 1} elements, expected 16`, segment, undefined, interchange);
+        this.report(
+          "error",
+          "invalid_interchange_header",
+          `ISA has ${segment.elements.length - 1} elements, expected 16`,
+          segment,
+          undefined,
+          interchange,
+        );
       }
       const e = segment.elements;
       interchange.senderQualifier = (e[5] ?? "").trim();
@@ -610,23 +675,56 @@ export class Scanner {
       interchange.version = (e[12] ?? "").trim();
       interchange.controlNumber = (e[13] ?? "").trim();
       const repetition = e[11] ?? "";
-      if (interchange.version >= "00402" && repetition.length === 1 && !isAlphanumeric(repetition.charCodeAt(0))) {
+      if (
+        interchange.version >= "00402" &&
+        repetition.length === 1 &&
+        !isAlphanumeric(repetition.charCodeAt(0))
+      ) {
         interchange.delimiters.repetition = repetition;
       }
       if (this.pendingMissingComponent) {
-        this.report("warning", "missing_component_separator", "ISA16 (component element separator) is absent; composite elements are read as plain values", segment, 16, interchange);
+        this.report(
+          "warning",
+          "missing_component_separator",
+          "ISA16 (component element separator) is absent; composite elements are read as plain values",
+          segment,
+          16,
+          interchange,
+        );
       }
-      const width = segment.elements.join(interchange.delimiters.element).length + interchange.delimiters.segment.length;
+      const width =
+        segment.elements.join(interchange.delimiters.element).length + interchange.delimiters.segment.length;
       if (width !== 106 && !this.pendingMissingComponent) {
-        this.report("warning", "nonstandard_interchange_header", `ISA is ${width} characters long, not 106 (fields are not fixed width)`, segment, undefined, interchange);
+        this.report(
+          "warning",
+          "nonstandard_interchange_header",
+          `ISA is ${width} characters long, not 106 (fields are not fixed width)`,
+          segment,
+          undefined,
+          interchange,
+        );
       }
       if (!/^\d{9}$/.test(interchange.controlNumber)) {
-        this.report("error", "invalid_control_number", `ISA13 control number ${JSON.stringify(interchange.controlNumber)} is not 9 digits`, segment, 13, interchange);
+        this.report(
+          "error",
+          "invalid_control_number",
+          `ISA13 control number ${JSON.stringify(interchange.controlNumber)} is not 9 digits`,
+          segment,
+          13,
+          interchange,
+        );
       }
       return;
     }
     if (tag !== "UNB") {
-      this.report("error", "missing_interchange_header", `Expected UNB after UNA, found ${tag}`, segment, undefined, interchange);
+      this.report(
+        "error",
+        "missing_interchange_header",
+        `Expected UNB after UNA, found ${tag}`,
+        segment,
+        undefined,
+        interchange,
+      );
     }
     const syntax = segment.components(1);
     interchange.version = syntax.join(":");
@@ -693,7 +791,14 @@ export class Scanner {
     if (!this.group) {
       this.implicitGroup(type);
       if (x12) {
-        this.report("error", "transaction_outside_group", `ST ${segment.get(2)} is outside a functional group (no GS)`, segment, undefined, this.group);
+        this.report(
+          "error",
+          "transaction_outside_group",
+          `ST ${segment.get(2)} is outside a functional group (no GS)`,
+          segment,
+          undefined,
+          this.group,
+        );
       }
     }
     this.transaction = {
@@ -767,7 +872,10 @@ export class Scanner {
   private closeGroup(segment: Segment): void {
     if (this.transaction) this.missingTrailer(this.transaction.header);
     if (!this.group || this.group.header === undefined) {
-      this.stray(segment, `${segment.tag} without a matching ${this.interchange!.standard === "x12" ? "GS" : "UNG"}`);
+      this.stray(
+        segment,
+        `${segment.tag} without a matching ${this.interchange!.standard === "x12" ? "GS" : "UNG"}`,
+      );
       return;
     }
     this.endGroup(segment);
@@ -780,7 +888,14 @@ export class Scanner {
     const trailerTag = x12 ? "GE" : "UNE";
     if (group.header !== undefined) {
       if (!trailer) {
-        this.report("error", "missing_trailer", `${trailerTag} is missing for ${headerTag} ${group.controlNumber}`, group.header, undefined, group);
+        this.report(
+          "error",
+          "missing_trailer",
+          `${trailerTag} is missing for ${headerTag} ${group.controlNumber}`,
+          group.header,
+          undefined,
+          group,
+        );
       } else {
         group.trailer = trailer;
         const declared = trailer.get(1);
@@ -819,7 +934,14 @@ export class Scanner {
     }
     const x12 = interchange.standard === "x12";
     if (!segment) {
-      this.report("error", "missing_trailer", `${x12 ? "IEA" : "UNZ"} is missing for interchange ${interchange.controlNumber}`, interchange.header, undefined, interchange);
+      this.report(
+        "error",
+        "missing_trailer",
+        `${x12 ? "IEA" : "UNZ"} is missing for interchange ${interchange.controlNumber}`,
+        interchange.header,
+        undefined,
+        interchange,
+      );
     } else {
       interchange.trailer = segment;
       const declared = segment.get(1);
@@ -853,7 +975,14 @@ export class Scanner {
   private finish(): void {
     if (this.interchange) {
       if (this.interchange.header === undefined) {
-        this.report("error", "missing_interchange_header", "The input ends inside an interchange header", undefined, undefined, this.interchange);
+        this.report(
+          "error",
+          "missing_interchange_header",
+          "The input ends inside an interchange header",
+          undefined,
+          undefined,
+          this.interchange,
+        );
         this.interchange = undefined;
       } else {
         this.closeInterchange(undefined);

@@ -49,7 +49,8 @@ export function interchangeSegments(interchange: Interchange): Segment[] {
  */
 export function segmentText(segment: Segment): string {
   const delimiters = segment.delimiters;
-  if (segment.elements[0] === "UNA") return `UNA${segment.elements[1] ?? ""}${delimiters.segment}${segment.trailer}`;
+  if (segment.elements[0] === "UNA")
+    return `UNA${segment.elements[1] ?? ""}${delimiters.segment}${segment.trailer}`;
   return segment.elements.join(delimiters.element) + delimiters.segment + segment.trailer;
 }
 
@@ -117,25 +118,38 @@ export type ElementValue = string | readonly string[] | readonly (readonly strin
 export function escapeEdifact(value: string, delimiters: Delimiters): string {
   const { release } = delimiters;
   if (!release) return value;
-  const specials = [release, delimiters.segment, delimiters.element, delimiters.component, delimiters.repetition].filter(
-    (char) => char !== "",
-  );
+  const specials = [
+    release,
+    delimiters.segment,
+    delimiters.element,
+    delimiters.component,
+    delimiters.repetition,
+  ].filter((char) => char !== "");
   let out = "";
   for (const char of value) out += specials.includes(char) ? release + char : char;
   return out;
 }
 
-function checkX12Value(value: string, delimiters: Delimiters, tag: string, element: number, component?: number): string {
+function checkX12Value(
+  value: string,
+  delimiters: Delimiters,
+  tag: string,
+  element: number,
+  component?: number,
+): string {
   for (const char of [delimiters.segment, delimiters.element, delimiters.component, delimiters.repetition]) {
     if (char !== "" && value.includes(char)) {
-      throw new ValidationError(`${tag}${String(element).padStart(2, "0")} contains the delimiter ${JSON.stringify(char)}`, [
-        {
-          code: "delimiter_in_value",
-          path: [tag, element],
-          message: `Value ${JSON.stringify(value)} contains the delimiter ${JSON.stringify(char)}; X12 has no escape, choose other delimiters`,
-          segment: { tag, index: 0, element, ...(component === undefined ? {} : { component }) },
-        },
-      ]);
+      throw new ValidationError(
+        `${tag}${String(element).padStart(2, "0")} contains the delimiter ${JSON.stringify(char)}`,
+        [
+          {
+            code: "delimiter_in_value",
+            path: [tag, element],
+            message: `Value ${JSON.stringify(value)} contains the delimiter ${JSON.stringify(char)}; X12 has no escape, choose other delimiters`,
+            segment: { tag, index: 0, element, ...(component === undefined ? {} : { component }) },
+          },
+        ],
+      );
     }
   }
   return value;
@@ -163,7 +177,9 @@ export function formatElements(
   delimiters: Delimiters,
 ): string[] {
   const encode = (value: string, element: number, component?: number) =>
-    standard === "edifact" ? escapeEdifact(value, delimiters) : checkX12Value(value, delimiters, tag, element, component);
+    standard === "edifact"
+      ? escapeEdifact(value, delimiters)
+      : checkX12Value(value, delimiters, tag, element, component);
   const out = [tag];
   values.forEach((value, position) => {
     const element = position + 1;
@@ -172,21 +188,41 @@ export function formatElements(
       return;
     }
     const repetitions: readonly (readonly string[])[] =
-      value.length > 0 && typeof value[0] !== "string" ? (value as readonly (readonly string[])[]) : [value as readonly string[]];
+      value.length > 0 && typeof value[0] !== "string"
+        ? (value as readonly (readonly string[])[])
+        : [value as readonly string[]];
     if (repetitions.length > 1 && !delimiters.repetition) {
-      throw new ValidationError(`${tag}${String(element).padStart(2, "0")} repeats but the interchange has no repetition separator`, [
-        { code: "no_repetition_separator", path: [tag, element], message: "No repetition separator", segment: { tag, index: 0, element } },
-      ]);
+      throw new ValidationError(
+        `${tag}${String(element).padStart(2, "0")} repeats but the interchange has no repetition separator`,
+        [
+          {
+            code: "no_repetition_separator",
+            path: [tag, element],
+            message: "No repetition separator",
+            segment: { tag, index: 0, element },
+          },
+        ],
+      );
     }
     const written = repetitions.map((components) => {
       const trimmed = [...components];
       while (trimmed.length > 1 && trimmed[trimmed.length - 1] === "") trimmed.pop();
       if (trimmed.length > 1 && !delimiters.component) {
-        throw new ValidationError(`${tag}${String(element).padStart(2, "0")} is composite but the interchange has no component separator`, [
-          { code: "no_component_separator", path: [tag, element], message: "No component separator", segment: { tag, index: 0, element } },
-        ]);
+        throw new ValidationError(
+          `${tag}${String(element).padStart(2, "0")} is composite but the interchange has no component separator`,
+          [
+            {
+              code: "no_component_separator",
+              path: [tag, element],
+              message: "No component separator",
+              segment: { tag, index: 0, element },
+            },
+          ],
+        );
       }
-      return trimmed.map((component, index) => encode(component, element, index + 1)).join(delimiters.component);
+      return trimmed
+        .map((component, index) => encode(component, element, index + 1))
+        .join(delimiters.component);
     });
     out.push(written.join(delimiters.repetition));
   });

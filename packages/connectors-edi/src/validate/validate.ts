@@ -76,7 +76,16 @@ function checkValue(
   edifact: boolean,
 ): void {
   if (value === "") {
-    if (rule.required) push(context, segment, "mandatory_element_missing", `${rule.name} (${rule.id}) is required`, element, component, rule);
+    if (rule.required)
+      push(
+        context,
+        segment,
+        "mandatory_element_missing",
+        `${rule.name} (${rule.id}) is required`,
+        element,
+        component,
+        rule,
+      );
     return;
   }
   const decimal = segment.delimiters.decimal || ".";
@@ -86,7 +95,16 @@ function checkValue(
     case "N2":
     case "N":
       if (!INTEGER_PATTERN.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be numeric, got ${JSON.stringify(value)}`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_character",
+          `${rule.name} (${rule.id}) must be numeric, got ${JSON.stringify(value)}`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
       break;
@@ -94,47 +112,119 @@ function checkValue(
     case "n": {
       const normalized = edifact && decimal !== "." ? value.replace(decimal, ".") : value;
       if (!REAL_PATTERN.test(normalized)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be a number, got ${JSON.stringify(value)}`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_character",
+          `${rule.name} (${rule.id}) must be a number, got ${JSON.stringify(value)}`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
       break;
     }
     case "DT":
       if (!validDate(value)) {
-        push(context, segment, "invalid_date", `${rule.name} (${rule.id}) is not a valid date: ${JSON.stringify(value)}`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_date",
+          `${rule.name} (${rule.id}) is not a valid date: ${JSON.stringify(value)}`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
       break;
     case "TM":
       if (!TIME_PATTERN.test(value)) {
-        push(context, segment, "invalid_time", `${rule.name} (${rule.id}) is not a valid time: ${JSON.stringify(value)}`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_time",
+          `${rule.name} (${rule.id}) is not a valid time: ${JSON.stringify(value)}`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
       break;
     case "a":
       if (/[0-9]/.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) must be alphabetic, got ${JSON.stringify(value)}`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_character",
+          `${rule.name} (${rule.id}) must be alphabetic, got ${JSON.stringify(value)}`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
       break;
     default:
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
       if (/[\u0000-\u001f\u007f]/.test(value)) {
-        push(context, segment, "invalid_character", `${rule.name} (${rule.id}) holds a control character`, element, component, rule, value);
+        push(
+          context,
+          segment,
+          "invalid_character",
+          `${rule.name} (${rule.id}) holds a control character`,
+          element,
+          component,
+          rule,
+          value,
+        );
         return;
       }
   }
   const length = valueLength(value, rule, decimal);
   if (length > rule.max) {
-    push(context, segment, "element_too_long", `${rule.name} (${rule.id}) is ${length} characters, at most ${rule.max} allowed: ${JSON.stringify(value)}`, element, component, rule, value);
+    push(
+      context,
+      segment,
+      "element_too_long",
+      `${rule.name} (${rule.id}) is ${length} characters, at most ${rule.max} allowed: ${JSON.stringify(value)}`,
+      element,
+      component,
+      rule,
+      value,
+    );
     return;
   }
   if (length < rule.min) {
-    push(context, segment, "element_too_short", `${rule.name} (${rule.id}) is ${length} characters, at least ${rule.min} required: ${JSON.stringify(value)}`, element, component, rule, value);
+    push(
+      context,
+      segment,
+      "element_too_short",
+      `${rule.name} (${rule.id}) is ${length} characters, at least ${rule.min} required: ${JSON.stringify(value)}`,
+      element,
+      component,
+      rule,
+      value,
+    );
     return;
   }
   if (rule.codes && !rule.codes.includes(value)) {
-    push(context, segment, "invalid_code", `${JSON.stringify(value)} is not a valid ${rule.name} (${rule.id})`, element, component, rule, value);
+    push(
+      context,
+      segment,
+      "invalid_code",
+      `${JSON.stringify(value)} is not a valid ${rule.name} (${rule.id})`,
+      element,
+      component,
+      rule,
+      value,
+    );
   }
 }
 
@@ -150,7 +240,13 @@ function checkReleases(context: Context, segment: Segment, interchange: Intercha
       if (raw[cursor] !== release) continue;
       const next = raw[cursor + 1];
       if (next === undefined || !specials.includes(next)) {
-        push(context, segment, "invalid_release_sequence", `release character ${JSON.stringify(release)} before ${next === undefined ? "the end of the element" : JSON.stringify(next)}, which is not a delimiter`, index);
+        push(
+          context,
+          segment,
+          "invalid_release_sequence",
+          `release character ${JSON.stringify(release)} before ${next === undefined ? "the end of the element" : JSON.stringify(next)}, which is not a delimiter`,
+          index,
+        );
         return;
       }
       cursor++;
@@ -163,32 +259,82 @@ function checkSegment(context: Context, segment: Segment, rule: SegmentRule, int
   const { component: componentSeparator, repetition, release } = interchange.delimiters;
   const size = segment.elements.length - 1;
   if (size > rule.elements.length) {
-    push(context, segment, "too_many_elements", `${size} elements, at most ${rule.elements.length} defined`, rule.elements.length + 1);
+    push(
+      context,
+      segment,
+      "too_many_elements",
+      `${size} elements, at most ${rule.elements.length} defined`,
+      rule.elements.length + 1,
+    );
   }
   rule.elements.forEach((elementRule, position) => {
     const element = position + 1;
     const raw = segment.elements[element] ?? "";
     const repetitions = repetition && raw !== "" ? splitEscaped(raw, repetition, release) : [raw];
     for (const occurrence of repetitions) {
-      const parts = componentSeparator && occurrence !== "" ? splitEscaped(occurrence, componentSeparator, release) : [occurrence];
+      const parts =
+        componentSeparator && occurrence !== ""
+          ? splitEscaped(occurrence, componentSeparator, release)
+          : [occurrence];
       if (elementRule.components) {
         if (parts.length > elementRule.components.length) {
-          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) has ${parts.length} components, at most ${elementRule.components.length} defined`, element, undefined, elementRule, occurrence);
+          push(
+            context,
+            segment,
+            "too_many_components",
+            `${elementRule.name} (${elementRule.id}) has ${parts.length} components, at most ${elementRule.components.length} defined`,
+            element,
+            undefined,
+            elementRule,
+            occurrence,
+          );
           continue;
         }
         if (occurrence === "") {
-          if (elementRule.required) push(context, segment, "mandatory_element_missing", `${elementRule.name} (${elementRule.id}) is required`, element);
+          if (elementRule.required)
+            push(
+              context,
+              segment,
+              "mandatory_element_missing",
+              `${elementRule.name} (${elementRule.id}) is required`,
+              element,
+            );
           continue;
         }
         elementRule.components.forEach((componentRule, index) => {
-          checkValue(context, segment, unescapeValue(parts[index] ?? "", release), componentRule, element, index + 1, edifact);
+          checkValue(
+            context,
+            segment,
+            unescapeValue(parts[index] ?? "", release),
+            componentRule,
+            element,
+            index + 1,
+            edifact,
+          );
         });
       } else {
         if (parts.length > 1) {
-          push(context, segment, "too_many_components", `${elementRule.name} (${elementRule.id}) is a simple element but has ${parts.length} components`, element, undefined, elementRule, occurrence);
+          push(
+            context,
+            segment,
+            "too_many_components",
+            `${elementRule.name} (${elementRule.id}) is a simple element but has ${parts.length} components`,
+            element,
+            undefined,
+            elementRule,
+            occurrence,
+          );
           continue;
         }
-        checkValue(context, segment, unescapeValue(occurrence, release), elementRule, element, undefined, edifact);
+        checkValue(
+          context,
+          segment,
+          unescapeValue(occurrence, release),
+          elementRule,
+          element,
+          undefined,
+          edifact,
+        );
       }
     }
   });
@@ -199,28 +345,58 @@ function checkSegment(context: Context, segment: Segment, rule: SegmentRule, int
     const count = note.elements.filter(present).length;
     const missing = (elements: readonly number[]) => elements.find((n) => !present(n));
     const reportNote = (code: string, message: string, element: number | undefined) =>
-      push(context, segment, code, message, element, undefined, element === undefined ? undefined : rule.elements[element - 1]);
+      push(
+        context,
+        segment,
+        code,
+        message,
+        element,
+        undefined,
+        element === undefined ? undefined : rule.elements[element - 1],
+      );
     switch (note.kind) {
       case "P":
         if (count > 0 && count < note.elements.length) {
-          reportNote("conditional_element_missing", `syntax note ${name}: if any of elements ${note.elements.join(", ")} is present, all are required`, missing(note.elements));
+          reportNote(
+            "conditional_element_missing",
+            `syntax note ${name}: if any of elements ${note.elements.join(", ")} is present, all are required`,
+            missing(note.elements),
+          );
         }
         break;
       case "R":
-        if (count === 0) reportNote("conditional_element_missing", `syntax note ${name}: at least one of elements ${note.elements.join(", ")} is required`, first);
+        if (count === 0)
+          reportNote(
+            "conditional_element_missing",
+            `syntax note ${name}: at least one of elements ${note.elements.join(", ")} is required`,
+            first,
+          );
         break;
       case "C":
         if (present(first) && rest.some((n) => !present(n))) {
-          reportNote("conditional_element_missing", `syntax note ${name}: element ${first} is present, so element ${rest.join(", ")} is required`, missing(rest));
+          reportNote(
+            "conditional_element_missing",
+            `syntax note ${name}: element ${first} is present, so element ${rest.join(", ")} is required`,
+            missing(rest),
+          );
         }
         break;
       case "L":
         if (present(first) && !rest.some(present)) {
-          reportNote("conditional_element_missing", `syntax note ${name}: element ${first} is present, so one of ${rest.join(", ")} is required`, rest[0]);
+          reportNote(
+            "conditional_element_missing",
+            `syntax note ${name}: element ${first} is present, so one of ${rest.join(", ")} is required`,
+            rest[0],
+          );
         }
         break;
       case "E":
-        if (count > 1) reportNote("exclusion_violated", `syntax note ${name}: only one of elements ${note.elements.join(", ")} may be present`, note.elements.filter(present)[1]);
+        if (count > 1)
+          reportNote(
+            "exclusion_violated",
+            `syntax note ${name}: only one of elements ${note.elements.join(", ")} may be present`,
+            note.elements.filter(present)[1],
+          );
         break;
     }
   }
@@ -254,7 +430,11 @@ export function validateDocument(document: EdiDocument, options: ValidateOptions
           path: ["interchanges", interchangeIndex, "groups", groupIndex, "transactions", transactionIndex],
           position: 1,
         };
-        const all = [transaction.header, ...transaction.segments, ...(transaction.trailer ? [transaction.trailer] : [])];
+        const all = [
+          transaction.header,
+          ...transaction.segments,
+          ...(transaction.trailer ? [transaction.trailer] : []),
+        ];
         const counts = new Map<string, number>();
         all.forEach((segment, position) => {
           context.position = position + 1;
@@ -264,7 +444,12 @@ export function validateDocument(document: EdiDocument, options: ValidateOptions
           if (rule) checkSegment(context, segment, rule, interchange);
           const limit = dictionary.transactions[transaction.type]?.maxUse?.[segment.tag];
           if (limit !== undefined && counts.get(segment.tag) === limit + 1) {
-            push(context, segment, "segment_repeated", `${segment.tag} appears more than ${limit} time${limit === 1 ? "" : "s"} in ${transaction.type}`);
+            push(
+              context,
+              segment,
+              "segment_repeated",
+              `${segment.tag} appears more than ${limit} time${limit === 1 ? "" : "s"} in ${transaction.type}`,
+            );
           }
         });
         const required = [
@@ -274,7 +459,12 @@ export function validateDocument(document: EdiDocument, options: ValidateOptions
         for (const tag of new Set(required)) {
           if (!counts.has(tag)) {
             context.position = 1;
-            push(context, transaction.header, "mandatory_segment_missing", `${transaction.type} ${transaction.controlNumber} has no ${tag} segment, which is required`);
+            push(
+              context,
+              transaction.header,
+              "mandatory_segment_missing",
+              `${transaction.type} ${transaction.controlNumber} has no ${tag} segment, which is required`,
+            );
             const last = issues[issues.length - 1]!;
             last.segment = { tag, index: transaction.header.index };
             last.message = `${tag}: ${transaction.type} ${transaction.controlNumber} has no ${tag} segment, which is required`;
