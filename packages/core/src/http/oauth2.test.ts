@@ -293,6 +293,20 @@ describe("oauth2ClientCredentials", () => {
     await expect(auth.accessToken()).resolves.toBe("token-2");
   });
 
+  it("lets a caller stop waiting for a slow token endpoint without cancelling it for the others", async () => {
+    const up = await upstream({ expiresIn: 3600, tokenDelayMs: 300 });
+    const { http } = setup(up);
+    const controller = new AbortController();
+    const patient = http.get("accounts");
+    const impatient = http.get("accounts", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    const error = await caught(impatient);
+    expect((error as { code?: string }).code).toBe("ABORTED");
+    await expect((await patient).json()).resolves.toEqual({ token: "token-1" });
+    expect(up.tokenRequests()).toHaveLength(1);
+    expect(up.apiRequests()).toHaveLength(1);
+  });
+
   it("refuses malformed settings, naming each one", () => {
     try {
       oauth2ClientCredentials({ tokenUrl: "not a url", clientId: "", clientSecret: "", refreshSkewMs: -5 });

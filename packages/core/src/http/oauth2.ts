@@ -7,6 +7,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
+import { abortError } from "../retry/abort";
 import type { RetryClock } from "../retry/index";
 import type { AuthProvider } from "./auth";
 import { injectOutgoingCorrelation } from "./outgoing-correlation";
@@ -222,8 +223,10 @@ export function oauth2ClientCredentials(
   }
 
   return {
-    async authorize(headers) {
-      const token = await current();
+    async authorize(headers, { signal }) {
+      // The token request is shared, so one caller's abort must not cancel it; the caller
+      // just stops waiting for it.
+      const token = await untilAborted(current(), signal);
       headers.set("authorization", `Bearer ${token.accessToken}`);
     },
     async refresh({ rejectedHeaders }) {
@@ -242,6 +245,16 @@ export function oauth2ClientCredentials(
       cached = undefined;
     },
   };
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function formEncode(value: string): string {
