@@ -142,6 +142,34 @@ describe("parseEvent", () => {
     expect(ignored).not.toHaveProperty("traceparent");
   });
 
+  it("turns a throwing getter or proxy into a ValidationError", () => {
+    const hostile = Object.defineProperty({ ...MINIMAL }, "ext", {
+      enumerable: true,
+      get() {
+        throw new TypeError("no access");
+      },
+    });
+    expect(issuesOf(hostile)).toEqual([{ code: "unreadable", path: [] }]);
+    const proxy = new Proxy(
+      {},
+      {
+        get() {
+          throw new TypeError("trap");
+        },
+      },
+    );
+    expect(issuesOf(proxy)).toEqual([{ code: "unreadable", path: [] }]);
+  });
+
+  it("keeps messages short for huge values", () => {
+    try {
+      parseEvent({ ...MINIMAL, specversion: "x".repeat(100_000) });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ValidationError).issues[0]?.message.length).toBeLessThan(200);
+    }
+  });
+
   it("ignores inherited properties", () => {
     const input = Object.create({ inherited: "x" }) as Record<string, unknown>;
     Object.assign(input, MINIMAL);

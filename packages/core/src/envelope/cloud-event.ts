@@ -134,7 +134,16 @@ function checkOptionalString(
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return `string ${JSON.stringify(shorten(value))}`;
+  return typeof value === "bigint" || typeof value === "symbol"
+    ? typeof value
+    : `${typeof value} ${String(value)}`;
+}
+
+/** Keeps messages short whatever the input: a long value is cut, with an ellipsis. */
+function shorten(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
 
 function checkExtension(name: string, value: unknown, issues: ValidationIssue[]): boolean {
@@ -143,7 +152,7 @@ function checkExtension(name: string, value: unknown, issues: ValidationIssue[])
       issue(
         [name],
         "invalid_attribute_name",
-        `"${name}" is not a valid attribute name: CloudEvents attribute names are lowercase a-z and 0-9 only`,
+        `"${shorten(name)}" is not a valid attribute name: CloudEvents attribute names are lowercase a-z and 0-9 only`,
       ),
     );
     return false;
@@ -152,7 +161,11 @@ function checkExtension(name: string, value: unknown, issues: ValidationIssue[])
   if (typeof value === "number") {
     if (Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) return true;
     issues.push(
-      issue([name], "invalid_type", `Extension "${name}" must be a 32-bit integer, got ${String(value)}`),
+      issue(
+        [name],
+        "invalid_type",
+        `Extension "${shorten(name)}" must be a 32-bit integer, got ${String(value)}`,
+      ),
     );
     return false;
   }
@@ -203,6 +216,20 @@ export function parseEvent<T>(
 ): CloudEvent<T> & { data: T };
 export function parseEvent<T = unknown>(input: unknown, options?: ParseEventOptions<T>): CloudEvent<T>;
 export function parseEvent<T = unknown>(input: unknown, options: ParseEventOptions<T> = {}): CloudEvent<T> {
+  try {
+    return parseEventUnchecked(input, options);
+  } catch (error) {
+    // Only hostile inputs get here (a getter or proxy that throws): still a typed error.
+    if (isDistroError(error)) throw error;
+    throw new ValidationError(
+      "Invalid CloudEvent: the input could not be read",
+      [issue([], "unreadable", error instanceof Error ? error.message : String(error))],
+      { cause: error },
+    );
+  }
+}
+
+function parseEventUnchecked<T>(input: unknown, options: ParseEventOptions<T>): CloudEvent<T> {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new ValidationError("Not a CloudEvent: expected an object", [
       issue([], "invalid_type", `Expected a CloudEvent object, got ${describe(input)}`),
