@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { ContractError } from "../errors/kinds";
 import { type JsonSchema, toJsonSchema } from "../model/json-schema";
 import { parseEntity } from "../model/parse";
+import { describeValue } from "./describe-value";
 
 /** What {@link defineContract} takes. */
 export interface ContractDefinition<Schema extends z.ZodType, Previous> {
@@ -88,16 +89,19 @@ export function defineContract<Schema extends z.ZodType, Previous = unknown>(
   const { type, version, schema } = definition;
   if (typeof type !== "string" || !TYPE_PATTERN.test(type)) {
     throw new ContractError(
-      `Contract type ${typeof type === "string" ? JSON.stringify(type) : String(type)} must be dotted lower-case words (order.submitted)`,
+      `Contract type ${describeValue(type)} must be dotted lower-case words (order.submitted)`,
       {
         details: { type },
       },
     );
   }
   if (!Number.isInteger(version) || version < 1) {
-    throw new ContractError(`Contract ${type} version must be a whole number ≥ 1, got ${String(version)}`, {
-      details: { type, version },
-    });
+    throw new ContractError(
+      `Contract ${type} version must be a whole number ≥ 1, got ${describeValue(version)}`,
+      {
+        details: { type, version },
+      },
+    );
   }
   if (definition.upcast !== undefined && version === 1) {
     throw new ContractError(`Contract ${type} v1 has no previous version to upcast from`, {

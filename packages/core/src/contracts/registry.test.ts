@@ -174,6 +174,13 @@ describe("ContractRegistry", () => {
     expect((caught(() => registry.get("stock.counted", 7)) as ContractError).message).toContain("known: v1");
     expect(caught(() => registry.latest("nope.nope"))).toBeInstanceOf(ContractError);
     expect(caught(() => registry.validate("nope.nope", 1, {}))).toBeInstanceOf(ContractError);
+    // found by the property test: String({ toString: null }) throws a TypeError
+    expect(caught(() => registry.validate({ toString: null } as unknown as string, 1, {}))).toBeInstanceOf(
+      ContractError,
+    );
+    expect(
+      caught(() => registry.get("stock.counted", { toString: null } as unknown as number)),
+    ).toBeInstanceOf(ContractError);
     expect(caught(() => new ContractRegistry({ compatibility: "ALL" as "NONE" }))).toBeInstanceOf(
       ContractError,
     );

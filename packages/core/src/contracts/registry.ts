@@ -9,6 +9,7 @@ import {
   checkCompatibility,
 } from "./compatibility";
 import type { Contract } from "./contract";
+import { describeValue } from "./describe-value";
 
 /**
  * A new contract version was refused because it breaks the compatibility mode. Carries
@@ -225,8 +226,8 @@ export class ContractRegistry {
       const known = this.versionsOf(type);
       throw new ContractError(
         known.length === 0
-          ? `No contract ${describe(type)} is registered`
-          : `${describe(type)} v${describe(version)} is not registered (known: ${known.map((v) => `v${v}`).join(", ")})`,
+          ? `No contract ${describeValue(type)} is registered`
+          : `${describeValue(type)} v${describeValue(version)} is not registered (known: ${known.map((v) => `v${v}`).join(", ")})`,
         { details: { type, version } },
       );
     }
@@ -248,7 +249,7 @@ export class ContractRegistry {
     const known = this.versionsOf(type);
     const last = known[known.length - 1];
     if (last === undefined) {
-      throw new ContractError(`No contract ${describe(type)} is registered`, { details: { type } });
+      throw new ContractError(`No contract ${describeValue(type)} is registered`, { details: { type } });
     }
     return this.get(type, last);
   }
@@ -363,13 +364,9 @@ export class ContractRegistry {
   }
 }
 
-function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
 function checkMode(mode: unknown): CompatibilityMode {
   if (!COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
-    throw new ContractError(`Unknown compatibility mode ${describe(mode)}`, {
+    throw new ContractError(`Unknown compatibility mode ${describeValue(mode)}`, {
       details: { mode, known: COMPATIBILITY_MODES },
     });
   }
