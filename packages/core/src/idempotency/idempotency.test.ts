@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeIdempotencyStoreConformance } from "../testing/idempotency-store-conformance";
+import { createManualClock } from "../testing/manual-clock";
 import { canonicalJson, fingerprintPayload } from "./fingerprint";
-import { idempotent } from "./idempotent";
+import { beginIdempotent, idempotent } from "./idempotent";
 import { scopedIdempotencyKey } from "./key";
 import { createMemoryIdempotencyStore } from "./store";
 
@@ -75,5 +77,74 @@ describe("memory idempotency store", () => {
     }
     expect(await store.get("a")).toBeUndefined();
     expect((await store.get("d"))?.result).toBe("d");
+  });
+});
+
+describe("idempotency guarantees (properties)", () => {
+  type Operation =
+    | { kind: "call"; key: number; concurrent: number; fails: boolean }
+    | { kind: "crash"; key: number }
+    | { kind: "advance"; milliseconds: number };
+
+  const operation: fc.Arbitrary<Operation> = fc.oneof(
+    fc.record({
+      kind: fc.constant("call" as const),
+      key: fc.integer({ min: 0, max: 3 }),
+      concurrent: fc.integer({ min: 1, max: 4 }),
+      fails: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant("crash" as const), key: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ kind: fc.constant("advance" as const), milliseconds: fc.integer({ min: 0, max: 20_000 }) }),
+  );
+
+  it("runs each key's effect at most once and always answers with the first result, across duplicates, failures and crashes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { maxLength: 30 }), async (operations) => {
+        const clock = createManualClock();
+        const store = createMemoryIdempotencyStore({ clock });
+        const effects = new Map<number, string[]>();
+        const options = (key: number) => ({
+          store,
+          key: `order-${key}`,
+          scope: { system: "shop", operation: "book-order" },
+          fingerprint: { order: key },
+          inProgressExpiryMs: 10_000,
+          retentionMs: Number.MAX_SAFE_INTEGER / 4,
+          clock,
+        });
+        let serial = 0;
+        for (const step of operations) {
+          if (step.kind === "advance") {
+            clock.advance(step.milliseconds);
+          } else if (step.kind === "crash") {
+            await beginIdempotent(options(step.key)).catch(() => undefined);
+          } else {
+            const outcomes = await Promise.allSettled(
+              Array.from({ length: step.concurrent }, () =>
+                idempotent(async () => {
+                  await new Promise((resolve) => setImmediate(resolve));
+                  if (step.fails) throw new Error("ERP timed out");
+                  serial += 1;
+                  const result = `SO-${serial}`;
+                  effects.set(step.key, [...(effects.get(step.key) ?? []), result]);
+                  return result;
+                }, options(step.key)),
+              ),
+            );
+            for (const outcome of outcomes) {
+              if (outcome.status === "fulfilled") {
+                expect(outcome.value).toBe(effects.get(step.key)?.[0]);
+              } else {
+                expect(["IDEMPOTENCY_IN_PROGRESS", undefined]).toContain(
+                  (outcome.reason as { code?: string }).code,
+                );
+              }
+            }
+          }
+        }
+        for (const list of effects.values()) expect(list).toHaveLength(1);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

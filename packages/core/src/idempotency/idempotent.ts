@@ -75,6 +75,28 @@ export type IdempotencyBegin<T> =
   | { outcome: "run"; handle: IdempotencyClaimHandle }
   | { outcome: "completed"; result: T; record: IdempotencyRecord<T> };
 
+class ClaimHandle implements IdempotencyClaimHandle {
+  constructor(
+    private readonly store: IdempotencyStore,
+    readonly key: string,
+    readonly fingerprint: string | undefined,
+    private readonly claimToken: string,
+    private readonly retentionMs: number,
+  ) {}
+
+  complete(result: unknown): Promise<boolean> {
+    return this.store.complete(this.key, this.claimToken, result, this.retentionMs);
+  }
+
+  fail(error: unknown): Promise<boolean> {
+    return this.store.fail(this.key, this.claimToken, serializeError(error), this.retentionMs);
+  }
+
+  release(): Promise<boolean> {
+    return this.store.release(this.key, this.claimToken);
+  }
+}
+
 const defaultSleep = (milliseconds: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
@@ -120,16 +142,9 @@ export async function beginIdempotent<T = unknown>(
     const claim = await store.claim({ key, fingerprint, inProgressExpiryMs, retentionMs });
     const record = claim.record;
     if (claim.outcome === "claimed") {
-      const claimToken = record.claimToken;
       return {
         outcome: "run",
-        handle: {
-          key,
-          fingerprint,
-          complete: (result) => store.complete(key, claimToken, result, retentionMs),
-          fail: (error) => store.fail(key, claimToken, serializeError(error), retentionMs),
-          release: () => store.release(key, claimToken),
-        },
+        handle: new ClaimHandle(store, key, fingerprint, record.claimToken, retentionMs),
       };
     }
     if (fingerprint !== undefined && record.fingerprint !== undefined && record.fingerprint !== fingerprint) {

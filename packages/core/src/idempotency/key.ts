@@ -1,5 +1,19 @@
 import { ValidationError, type ValidationIssue } from "../errors/index";
 
+const SAFE = /^[A-Za-z0-9\-_.!~*'()]*$/;
+
+function encode(part: string): string {
+  return SAFE.test(part) ? part : encodeURIComponent(part);
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+function issue(path: (string | number)[]): ValidationIssue {
+  return { code: "invalid_type", path, message: "Expected a non-empty string" };
+}
+
 /** Where an idempotency key is unique: per tenant (optional), system and operation. */
 export interface IdempotencyScope {
   /** The tenant, for multi-tenant deployments. */
@@ -28,16 +42,18 @@ export interface IdempotencyScope {
  * ```
  */
 export function scopedIdempotencyKey(scope: IdempotencyScope, key: string): string {
-  const issues: ValidationIssue[] = [];
-  const check = (value: unknown, path: (string | number)[]) => {
-    if (typeof value !== "string" || value.length === 0) {
-      issues.push({ code: "invalid_type", path, message: "Expected a non-empty string" });
-    }
-  };
-  check(key, ["key"]);
-  check(scope?.system, ["scope", "system"]);
-  check(scope?.operation, ["scope", "operation"]);
-  if (scope?.tenant !== undefined) check(scope.tenant, ["scope", "tenant"]);
-  if (issues.length > 0) throw new ValidationError("Invalid idempotency key or scope", issues);
-  return [scope.tenant ?? "", scope.system, scope.operation, key].map(encodeURIComponent).join("/");
+  if (
+    !nonEmpty(key) ||
+    !nonEmpty(scope?.system) ||
+    !nonEmpty(scope?.operation) ||
+    (scope.tenant !== undefined && !nonEmpty(scope.tenant))
+  ) {
+    const issues: ValidationIssue[] = [];
+    if (!nonEmpty(key)) issues.push(issue(["key"]));
+    if (!nonEmpty(scope?.system)) issues.push(issue(["scope", "system"]));
+    if (!nonEmpty(scope?.operation)) issues.push(issue(["scope", "operation"]));
+    if (scope?.tenant !== undefined && !nonEmpty(scope.tenant)) issues.push(issue(["scope", "tenant"]));
+    throw new ValidationError("Invalid idempotency key or scope", issues);
+  }
+  return `${encode(scope.tenant ?? "")}/${encode(scope.system)}/${encode(scope.operation)}/${encode(key)}`;
 }

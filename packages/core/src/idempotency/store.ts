@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { SerializedError } from "../errors/index";
 import type { RetryClock } from "../retry/index";
+import { BoundedMap } from "./bounded-map";
 
 /** Where a key stands: running, done with a result, or done with a stored failure. */
 export type IdempotencyStatus = "in_progress" | "completed" | "failed";
@@ -154,7 +155,7 @@ function copyRecord(record: IdempotencyRecord): IdempotencyRecord {
 export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore {
   const clock = options.clock ?? Date;
   const maxRecords = options.maxRecords ?? 100_000;
-  const records = new Map<string, IdempotencyRecord>();
+  const records = new BoundedMap<IdempotencyRecord>(maxRecords);
   const tokenPrefix = randomUUID();
   let serial = 0;
 
@@ -177,12 +178,7 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
   };
 
   const insert = (record: IdempotencyRecord): void => {
-    records.delete(record.key);
     records.set(record.key, record);
-    while (records.size > maxRecords) {
-      const oldest = records.keys().next().value as string;
-      records.delete(oldest);
-    }
   };
 
   return {
