@@ -3,7 +3,7 @@
  * `run(): Promise<void>` and prints its own `bench: ...` line. Add a file here to add
  * a benchmark. `DISTRO_BENCH_SMOKE=1` makes each one run a tiny size.
  */
-const BENCHES = ["./order-validate.ts"];
+const BENCHES = ["./order-validate.ts", "./bus.ts"];
 
 async function main(): Promise<void> {
   for (const file of BENCHES) {
