@@ -40,10 +40,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Paces Shopify Admin REST calls from the leaky bucket so they never overflow it: it keeps
- * an estimate of the bucket (each call adds 1, it drains at the plan's leak rate), re-syncs
- * it from every `X-Shopify-Shop-Api-Call-Limit` answer (plus the calls still in flight that
- * the answer could not count), and admits a call only when it fits under the capacity minus
- * a small headroom. Admission is first come, first served. In steady state it sends at the
+ * an estimate of the bucket (each call adds 1 when sent, it drains at the plan's leak rate),
+ * raises it whenever an `X-Shopify-Shop-Api-Call-Limit` answer (plus the calls still in
+ * flight that the answer could not count) shows more, and admits a call only when it fits
+ * under the capacity minus a small headroom. Admission is first come, first served. In steady state it sends at the
  * leak rate, with the bucket nearly full: fast, and no 429.
  *
  * @example
@@ -116,9 +116,12 @@ export class ShopifyRestThrottle {
     const header = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(headers.get("x-shopify-shop-api-call-limit") ?? "");
     if (header) {
       this.capacity = Number(header[2]);
+      // The local estimate charges each call when it is sent, before Shopify counts it, so it
+      // stays at or above the real level while the leak rates agree. The header only raises
+      // it: when something else shares the bucket, or the shop leaks slower than configured.
       let later = 0;
       for (const sequence of this.inFlight.keys()) if (sequence > ticket.sequence) later++;
-      this.level = Math.min(this.capacity, Number(header[1]) + later);
+      this.level = Math.min(this.capacity, Math.max(this.level, Number(header[1]) + later));
     }
     if (status === 429) {
       this.throttledCount++;
