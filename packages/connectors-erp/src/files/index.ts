@@ -1,6 +1,8 @@
 /**
- * `@distro/connectors-erp/files`.
+ * `@distro/connectors-erp/files`: legacy ERP file exchange: CSV and fixed-width imports
+ * read as streams, validated whole, archived or rejected with a reason file, never
+ * processed twice; exports written atomically.
  *
  * @module
  */
-export {};
+export * from "./erp-files";
