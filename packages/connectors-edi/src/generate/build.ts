@@ -81,7 +81,14 @@ export interface EdifactEnvelopeSettings extends EnvelopeSettings {
   serviceAdvice?: boolean;
 }
 
-/** The default X12 delimiters: `~`, `*`, `>` and, from 00402, `^`. */
+/**
+ * The default X12 delimiters: `~`, `*`, `>` and, from 00402, `^`.
+ *
+ * @example
+ * ```ts
+ * formatElements("x12", "REF", ["ZZ", "A*B"], X12_DEFAULT_DELIMITERS); // throws: X12 has no escape
+ * ```
+ */
 export const X12_DEFAULT_DELIMITERS: Delimiters = {
   segment: "~",
   element: "*",
@@ -91,7 +98,14 @@ export const X12_DEFAULT_DELIMITERS: Delimiters = {
   decimal: ".",
 };
 
-/** The EDIFACT defaults of ISO 9735 (`:+.? '`), syntax 4 repetition `*`. */
+/**
+ * The EDIFACT defaults of ISO 9735 (`:+.? '`); syntax 4 adds the repetition separator `*`.
+ *
+ * @example
+ * ```ts
+ * escapeEdifact("5+5", EDIFACT_DEFAULT_DELIMITERS); // "5?+5"
+ * ```
+ */
 export const EDIFACT_DEFAULT_DELIMITERS: Delimiters = {
   segment: "'",
   element: "+",
