@@ -141,6 +141,27 @@ describe("createHttpClient: requests and responses", () => {
   });
 });
 
+describe("createHttpClient: response size", () => {
+  it("refuses a success body larger than maxResponseBytes and only reads the start of an error body", async () => {
+    const big = "x".repeat(200_000);
+    const server = await serve((request, response) => {
+      response.writeHead(request.url.endsWith("fail") ? 500 : 200, { "content-type": "text/plain" });
+      response.end(big);
+    });
+    const { http } = client(server, { retry: false, maxResponseBytes: 100_000 });
+    const tooLarge = (await caught(http.get("export"))) as UpstreamError;
+    expect(tooLarge).toBeInstanceOf(UpstreamError);
+    expect(tooLarge.details).toMatchObject({ reason: "response_too_large", maxResponseBytes: 100_000 });
+    expect(tooLarge.retryable).toBe(false);
+    await expect((await http.get("export", { maxResponseBytes: 300_000 })).text()).resolves.toHaveLength(
+      200_000,
+    );
+    const failed = (await caught(http.get("fail"))) as UpstreamError;
+    expect(failed.status).toBe(500);
+    expect(failed.bodyExcerpt).toHaveLength(2048);
+  });
+});
+
 describe("createHttpClient: correlation", () => {
   it("sends the correlation headers and a child traceparent on every attempt", async () => {
     const server = await serve((request, response) =>

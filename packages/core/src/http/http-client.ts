@@ -67,6 +67,8 @@ export interface HttpRequest {
   json?: unknown;
   /** Time budget of each attempt, the body read included; the client's `timeoutMs` by default. */
   timeoutMs?: number;
+  /** The largest successful response body this request accepts; the client's `maxResponseBytes` by default. */
+  maxResponseBytes?: number;
   /** Cancels the request, its retries and waits. */
   signal?: AbortSignal;
   /**
@@ -152,6 +154,12 @@ export interface HttpClientSettings {
   fetch?: typeof fetch;
   /** Time budget of each attempt in milliseconds. Default 30 000. */
   timeoutMs?: number;
+  /**
+   * The largest successful response body the client reads into memory, in bytes (a
+   * larger one is an `UpstreamError` with `details.reason: "response_too_large"`).
+   * Default 64 MiB. Error bodies are read only as far as their first 64 KiB.
+   */
+  maxResponseBytes?: number;
   /** The retry policy, or `false` for none. Default {@link DEFAULT_RETRY_POLICY}. */
   retry?: RetryPolicy | false;
   /** Puts credentials on each request. */
@@ -198,6 +206,9 @@ export interface HttpClient {
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Error bodies are read this far: enough for the excerpt and the upstream's error code. */
+const ERROR_BODY_BYTES = 64 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 /** The only headers sent after a redirect to another origin: never credentials. */
@@ -266,6 +277,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
   const clock = settings.clock ?? systemClock;
   const { system, auth, hooks } = settings;
   const defaultTimeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const defaultMaxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultPolicy = settings.retry === undefined ? DEFAULT_RETRY_POLICY : settings.retry;
   const idempotencyKeyHeader = settings.idempotencyKeyHeader ?? "idempotency-key";
 
@@ -325,6 +337,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     replayable: boolean;
     idempotent: boolean;
     timeoutMs: number;
+    maxResponseBytes: number;
     signal: AbortSignal | undefined;
   }
 
@@ -349,6 +362,14 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         code: "invalid_value",
         path: ["timeoutMs"],
         message: "Expected a positive number of milliseconds",
+      });
+    }
+    const maxResponseBytes = input.maxResponseBytes ?? defaultMaxResponseBytes;
+    if (typeof maxResponseBytes !== "number" || !Number.isInteger(maxResponseBytes) || maxResponseBytes < 0) {
+      issues.push({
+        code: "invalid_value",
+        path: ["maxResponseBytes"],
+        message: "Expected a whole number of bytes",
       });
     }
     const url = resolveUrl(input.path, input.query, issues);
@@ -394,6 +415,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       replayable,
       idempotent,
       timeoutMs,
+      maxResponseBytes,
       signal: input.signal,
     };
   }
@@ -487,7 +509,13 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const response = await fetchFollowingRedirects(prepared, headers, controller.signal);
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const ok = response.status >= 200 && response.status <= 299;
+      const bytes = await readBody(
+        response,
+        ok ? prepared.maxResponseBytes : ERROR_BODY_BYTES,
+        !ok,
+        prepared,
+      );
       callHook("onResponse", hooks?.onResponse, {
         ...event,
         status: response.status,
@@ -576,6 +604,58 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       }
       url = next;
     }
+  }
+
+  /**
+   * Reads a body into memory, at most `limit` bytes. Past the limit an error body is cut
+   * (`truncate`), a successful one is refused: memory never grows with what the upstream sends.
+   */
+  async function readBody(
+    response: Response,
+    limit: number,
+    truncate: boolean,
+    prepared: Prepared,
+  ): Promise<Uint8Array> {
+    if (response.body === null) return new Uint8Array(0);
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.byteLength > limit) {
+        await reader.cancel();
+        if (!truncate) {
+          throw new UpstreamError(
+            `${system} answered ${prepared.method} ${prepared.safeUrl} with a body larger than ${limit} bytes`,
+            {
+              status: response.status,
+              system,
+              retryable: false,
+              details: {
+                reason: "response_too_large",
+                maxResponseBytes: limit,
+                method: prepared.method,
+                url: prepared.safeUrl,
+              },
+            },
+          );
+        }
+        chunks.push(value.subarray(0, limit - size));
+        size = limit;
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes;
   }
 
   function mapSendError(error: unknown, prepared: Prepared, timedOut: boolean): DistroError {
@@ -751,6 +831,17 @@ function checkSettings(settings: HttpClientSettings): URL {
       code: "invalid_value",
       path: ["timeoutMs"],
       message: "Expected a positive number of milliseconds",
+    });
+  }
+  const { maxResponseBytes } = settings;
+  if (
+    maxResponseBytes !== undefined &&
+    (typeof maxResponseBytes !== "number" || !Number.isInteger(maxResponseBytes) || maxResponseBytes < 0)
+  ) {
+    issues.push({
+      code: "invalid_value",
+      path: ["maxResponseBytes"],
+      message: "Expected a whole number of bytes",
     });
   }
   if (settings.fetch !== undefined && typeof settings.fetch !== "function") {

@@ -126,7 +126,7 @@ describe("redaction", () => {
         }
         const bytes = new TextEncoder().encode(excerpt);
         expect(bytes.length).toBeLessThanOrEqual(2048);
-        expect(excerpt).not.toContain("\uFFFD");
+        if (!text.includes("\uFFFD")) expect(excerpt).not.toContain("\uFFFD");
       }),
     );
   });
