@@ -3,7 +3,7 @@ import { z } from "zod";
 import { withCorrelation } from "../correlation/context";
 import { type CloudEvent, parseEvent } from "./cloud-event";
 import { causedBy, createEvent, withCorrelationFrom } from "./create-event";
-import { fromHttp } from "./http-binding";
+import { fromBinaryHttp, fromHttp, fromStructured } from "./http-binding";
 
 describe("envelope types", () => {
   it("createEvent infers the data type", () => {
@@ -18,9 +18,9 @@ describe("envelope types", () => {
     expectTypeOf(parseEvent({}, { data: schema }).data).toEqualTypeOf<{ sku: string }>();
     expectTypeOf(parseEvent({}, { data: (value: unknown) => String(value) }).data).toEqualTypeOf<string>();
     expectTypeOf(parseEvent({}).data).toEqualTypeOf<unknown>();
-    expectTypeOf(fromHttp(new Headers(), "", { data: schema }).data).toEqualTypeOf<
-      { sku: string } | undefined
-    >();
+    expectTypeOf(fromHttp(new Headers(), "", { data: schema }).data).toEqualTypeOf<{ sku: string }>();
+    expectTypeOf(fromStructured("", undefined, { data: schema }).data).toEqualTypeOf<{ sku: string }>();
+    expectTypeOf(fromBinaryHttp(new Headers(), "").data).toEqualTypeOf<unknown>();
   });
 
   it("causedBy spreads into createEvent and the runners return what the function returns", () => {

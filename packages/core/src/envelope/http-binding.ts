@@ -1,6 +1,6 @@
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
 import { isJsonMediaType } from "./attributes";
-import { type CloudEvent, type ParseEventOptions, parseEvent } from "./cloud-event";
+import { type CloudEvent, type EventDataParser, type ParseEventOptions, parseEvent } from "./cloud-event";
 
 /**
  * The media type of the CloudEvents JSON format (structured mode).
@@ -252,6 +252,16 @@ function decodeData(body: EventBody, contentType: string | undefined): unknown {
  * };
  * ```
  */
+export function fromBinaryHttp<T>(
+  headers: Headers,
+  body: EventBody,
+  options: ParseEventOptions<T> & { data: EventDataParser<T> },
+): CloudEvent<T> & { data: T };
+export function fromBinaryHttp<T = unknown>(
+  headers: Headers,
+  body: EventBody,
+  options?: ParseEventOptions<T>,
+): CloudEvent<T>;
 export function fromBinaryHttp<T = unknown>(
   headers: Headers,
   body: EventBody,
@@ -341,6 +351,16 @@ export function toStructured(event: CloudEvent): HttpEventMessage {
  * event.type; // "com.distro.order.submitted"
  * ```
  */
+export function fromStructured<T>(
+  body: EventBody,
+  headers: Headers | undefined,
+  options: ParseEventOptions<T> & { data: EventDataParser<T> },
+): CloudEvent<T> & { data: T };
+export function fromStructured<T = unknown>(
+  body: EventBody,
+  headers?: Headers,
+  options?: ParseEventOptions<T>,
+): CloudEvent<T>;
 export function fromStructured<T = unknown>(
   body: EventBody,
   headers?: Headers,
@@ -395,6 +415,16 @@ function essenceOf(contentType: string): string {
  * };
  * ```
  */
+export function fromHttp<T>(
+  headers: Headers,
+  body: EventBody,
+  options: ParseEventOptions<T> & { data: EventDataParser<T> },
+): CloudEvent<T> & { data: T };
+export function fromHttp<T = unknown>(
+  headers: Headers,
+  body: EventBody,
+  options?: ParseEventOptions<T>,
+): CloudEvent<T>;
 export function fromHttp<T = unknown>(
   headers: Headers,
   body: EventBody,
