@@ -421,7 +421,7 @@ export function createBus(options: BusOptions = {}): Bus {
       let outcome: InboxOutcome = "handled";
       let attempts = 0;
       let firstFailedAt: number | undefined;
-      let lastFailedAt = 0;
+      let lastFailedAt: number | undefined;
       try {
         let target = event as CloudEvent<T>;
         if (settings.validate !== undefined) {
@@ -437,10 +437,11 @@ export function createBus(options: BusOptions = {}): Bus {
         const runAttempt = async (attempt: number): Promise<void> => {
           attempts = attempt;
           try {
-            const outcome = withCorrelation(context, () =>
+            const returned = withCorrelation(context, () =>
               settings.handler(target, { subscriber: name, attempt, deliveryCount: delivery.deliveryCount }),
             );
-            if (outcome instanceof Promise) await outcome;
+            if (returned !== undefined && typeof (returned as PromiseLike<void>).then === "function")
+              await returned;
           } catch (error) {
             lastFailedAt = clock.now();
             firstFailedAt ??= lastFailedAt;
@@ -469,7 +470,7 @@ export function createBus(options: BusOptions = {}): Bus {
           error,
           attempts,
           firstFailedAt ?? clock.now(),
-          lastFailedAt || clock.now(),
+          lastFailedAt ?? clock.now(),
         );
         if (!stored) {
           if (inbox !== undefined && token !== undefined) {
@@ -585,12 +586,16 @@ export function createBus(options: BusOptions = {}): Bus {
 
   return {
     deadLetters,
-    async publish(event) {
-      const checked = parseEvent(event);
-      await transport.publish({
-        body: serializeEvent(event),
-        ...(checked.subject === undefined ? {} : { key: checked.subject }),
-      });
+    publish(event) {
+      // Not an async function: the transport's promise is returned as is (one promise
+      // less per event); a refused envelope still arrives as a rejection.
+      try {
+        const checked = parseEvent(event);
+        const body = serializeEvent(event);
+        return transport.publish(checked.subject === undefined ? { body } : { body, key: checked.subject });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     subscribe,
     replay,

@@ -1,4 +1,6 @@
+import { BoundedMap } from "../idempotency/bounded-map";
 import type { RetryClock } from "../retry/index";
+
 /** How a consumer finished with a message. */
 export type InboxOutcome = "handled" | "dead_lettered";
 
@@ -97,7 +99,7 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
   const maxEntries = Math.max(1, options.maxEntries ?? 100_000);
   const retentionMs = options.retentionMs ?? 7 * 86_400_000;
   const clock = options.clock ?? Date;
-  const entries = new Map<string, InboxEntry>();
+  const entries = new BoundedMap<InboxEntry>(maxEntries);
   let serial = 0;
 
   const held = (id: string, token: string, now: number): InboxEntry | undefined => {
@@ -119,9 +121,7 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
       }
       serial += 1;
       const token = String(serial);
-      entries.delete(id);
       entries.set(id, { token, outcome: undefined, until: now + leaseMs });
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
       return { status: "acquired", token };
     },
     async complete(subscriber, messageKey, token, outcome) {
