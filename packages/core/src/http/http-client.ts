@@ -293,7 +293,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       for (;;) {
         sends++;
         const sent = await sendOnce(prepared, sends);
-        if (sent.status === 401 && auth?.refresh && !refreshed) {
+        if (sent.status === 401 && auth?.refresh && !refreshed && prepared.replayable) {
           refreshed = true;
           const repeat = await auth.refresh({
             method: prepared.method,
@@ -357,11 +357,11 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       issues.push({ code: "custom", path: ["json"], message: "Give either body or json, not both" });
     }
     const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
-    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    if (!isTimerDuration(timeoutMs)) {
       issues.push({
         code: "invalid_value",
         path: ["timeoutMs"],
-        message: "Expected a positive number of milliseconds",
+        message: "Expected a positive number of milliseconds, at most 2147483647",
       });
     }
     const maxResponseBytes = input.maxResponseBytes ?? defaultMaxResponseBytes;
@@ -386,18 +386,21 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     }
     let body: HttpBody | null | undefined = input.body;
     if (input.json !== undefined && input.body === undefined) {
+      let encoded: string | undefined;
+      let failure: string | undefined;
       try {
-        body = JSON.stringify(input.json);
+        encoded = JSON.stringify(input.json);
       } catch (error) {
+        failure = (error as Error).message;
+      }
+      if (encoded === undefined) {
         issues.push({
           code: "invalid_value",
           path: ["json"],
-          message: `Cannot be sent as JSON: ${(error as Error).message}`,
+          message: `Cannot be sent as JSON${failure ? `: ${failure}` : " (a function, a symbol or undefined)"}`,
         });
       }
-      if (body === undefined) {
-        issues.push({ code: "invalid_value", path: ["json"], message: "Cannot be sent as JSON" });
-      }
+      body = encoded;
       if (headers && !headers.has("content-type")) headers.set("content-type", "application/json");
     }
     if (issues.length > 0 || url === undefined || headers === undefined) {
@@ -896,6 +899,11 @@ function callHook<E>(name: string, hook: ((event: E) => void) | undefined, event
     warning.name = "DistroHookWarning";
     process.emitWarning(warning);
   }
+}
+
+/** A positive duration `setTimeout` can wait for (longer ones overflow and fire at once). */
+function isTimerDuration(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 && value <= 2_147_483_647;
 }
 
 function isStream(body: unknown): boolean {

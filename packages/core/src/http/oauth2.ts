@@ -290,7 +290,7 @@ function checkSettings(settings: OAuth2ClientCredentialsSettings): URL {
       (typeof value !== "number" ||
         !Number.isFinite(value) ||
         value < 0 ||
-        (field === "timeoutMs" && value === 0))
+        (field === "timeoutMs" && (value === 0 || value > 2_147_483_647)))
     ) {
       issues.push({
         code: "invalid_value",
