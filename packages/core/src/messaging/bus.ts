@@ -260,6 +260,37 @@ function issuesOf(error: unknown): ValidationIssue[] | undefined {
   return undefined;
 }
 
+/** One delivery's handler runs: what each attempt needs, and what the attempts found. */
+interface AttemptRun<T> {
+  handler: (event: CloudEvent<T>, context: HandlerContext) => void | Promise<void>;
+  event: CloudEvent<T>;
+  context: ReturnType<typeof correlationFromEvent>;
+  handlerContext: HandlerContext;
+  clock: RetryClock;
+  attempts: number;
+  firstFailedAt: number | undefined;
+  lastFailedAt: number | undefined;
+}
+
+function callHandler<T>(run: AttemptRun<T>): void | Promise<void> {
+  return run.handler(run.event, run.handlerContext);
+}
+
+// A module-level function rather than a closure per delivery: the delivery path
+// allocates as little as it can.
+async function runAttempt<T>(run: AttemptRun<T>, attempt: number): Promise<void> {
+  run.attempts = attempt;
+  run.handlerContext = attempt === 1 ? run.handlerContext : { ...run.handlerContext, attempt };
+  try {
+    const returned = withCorrelation(run.context, () => callHandler(run));
+    if (returned !== undefined && typeof (returned as PromiseLike<void>).then === "function") await returned;
+  } catch (error) {
+    run.lastFailedAt = run.clock.now();
+    run.firstFailedAt ??= run.lastFailedAt;
+    throw error;
+  }
+}
+
 const defaultSleep = (milliseconds: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
@@ -434,34 +465,36 @@ export function createBus(options: BusOptions = {}): Bus {
           }
         }
         const context = correlationFromEvent(event);
-        const runAttempt = async (attempt: number): Promise<void> => {
-          attempts = attempt;
-          try {
-            const returned = withCorrelation(context, () =>
-              settings.handler(target, { subscriber: name, attempt, deliveryCount: delivery.deliveryCount }),
-            );
-            if (returned !== undefined && typeof (returned as PromiseLike<void>).then === "function")
-              await returned;
-          } catch (error) {
-            lastFailedAt = clock.now();
-            firstFailedAt ??= lastFailedAt;
-            throw error;
-          }
+        const run: AttemptRun<T> = {
+          handler: settings.handler,
+          event: target,
+          context,
+          handlerContext: { subscriber: name, attempt: 1, deliveryCount: delivery.deliveryCount },
+          clock,
+          attempts: 0,
+          firstFailedAt,
+          lastFailedAt,
         };
         try {
-          await runAttempt(1);
-        } catch (firstError) {
-          // The retries run through retry(): its attempt 1 replays the first failure, so
-          // backoff, Retry-After, max attempts and non-retryable errors are all decided
-          // there; max elapsed time counts from the first failure.
-          await retry(
-            async (attempt) => {
-              if (attempt.attempt === 1) throw firstError;
-              await runAttempt(attempt.attempt);
-            },
-            policy,
-            { clock, random, sleep },
-          );
+          try {
+            await runAttempt(run, 1);
+          } catch (firstError) {
+            // The retries run through retry(): its attempt 1 replays the first failure, so
+            // backoff, Retry-After, max attempts and non-retryable errors are all decided
+            // there; max elapsed time counts from the first failure.
+            await retry(
+              async (attempt) => {
+                if (attempt.attempt === 1) throw firstError;
+                await runAttempt(run, attempt.attempt);
+              },
+              policy,
+              { clock, random, sleep },
+            );
+          }
+        } finally {
+          attempts = run.attempts;
+          firstFailedAt = run.firstFailedAt;
+          lastFailedAt = run.lastFailedAt;
         }
       } catch (error) {
         const stored = await deadLetter(
