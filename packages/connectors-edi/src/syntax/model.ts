@@ -78,8 +78,6 @@ export interface EdiElement {
  * ```
  */
 export class Segment {
-  /** The elements as written; `elements[0]` is the segment tag. */
-  elements: string[];
   /** Byte offset of the first character in the original input. */
   offset: number;
   /** Index of this segment among all segments of the input (0-based). */
@@ -90,22 +88,84 @@ export class Segment {
   trailer: string;
   /** The delimiters of the interchange this segment belongs to. */
   delimiters: Delimiters;
+  // the segment's text is source[start..end); elements are split from it on first use
+  private source: string;
+  private start: number;
+  private end: number;
+  private split: string[] | undefined;
 
   /**
-   * @param elements - tag then elements, as written
+   * @param elements - tag then elements, as written; or undefined when `source` holds the text
    * @param delimiters - the interchange's delimiters
    * @param offset - byte offset
    * @param index - segment index in the input
    * @param line - 1-based line
    * @param trailer - text between the terminator and the next segment
+   * @param source - text that holds the segment (without terminator) between `start` and `end`
+   * @param start - first character of the segment in `source`
+   * @param end - end of the segment in `source` (exclusive)
    */
-  constructor(elements: string[], delimiters: Delimiters, offset = 0, index = 0, line = 1, trailer = "") {
-    this.elements = elements;
+  constructor(
+    elements: string[] | undefined,
+    delimiters: Delimiters,
+    offset = 0,
+    index = 0,
+    line = 1,
+    trailer = "",
+    source = "",
+    start = 0,
+    end = source.length,
+  ) {
+    this.split = elements;
     this.delimiters = delimiters;
     this.offset = offset;
     this.index = index;
     this.line = line;
     this.trailer = trailer;
+    this.source = source;
+    this.start = start;
+    this.end = end;
+  }
+
+  /**
+   * The elements as written; `elements[0]` is the tag. Split from the input on first use.
+   *
+   * @returns tag then elements
+   * @example
+   * ```ts
+   * segment.elements; // ["BEG", "00", "SA", "PO-1", "", "20260105"]
+   * ```
+   */
+  get elements(): string[] {
+    if (this.split === undefined) {
+      const text = this.source.slice(this.start, this.end);
+      const { element, release } = this.delimiters;
+      this.split = release && text.indexOf(release) !== -1 ? splitEscaped(text, element, release) : text.split(element);
+    }
+    return this.split;
+  }
+
+  /**
+   * Replaces the elements (tag first).
+   *
+   * @param value - tag then elements
+   */
+  set elements(value: string[]) {
+    this.split = value;
+  }
+
+  /**
+   * The segment as written, without its terminator.
+   *
+   * @returns the segment text
+   * @example
+   * ```ts
+   * segment.text; // "BEG*00*SA*PO-1**20260105"
+   * ```
+   */
+  get text(): string {
+    if (this.split === undefined) return this.source.slice(this.start, this.end);
+    return this.split.join(this.delimiters.element);
   }
 
   /**

@@ -7,7 +7,6 @@ import {
   type FunctionalGroup,
   type Interchange,
   Segment,
-  splitEscaped,
   type Transaction,
 } from "./model";
 
@@ -37,11 +36,10 @@ function isBlank(code: number): boolean {
   return code === 10 || code === 13 || code === 32 || code === 9 || code === 0x1a || code === 0;
 }
 
-function isTag(tag: string): boolean {
-  const length = tag.length;
+function isTag(source: string, start: number, length: number): boolean {
   if (length < 2 || length > 3) return false;
-  for (let index = 0; index < length; index++) {
-    const code = tag.charCodeAt(index);
+  for (let index = start; index < start + length; index++) {
+    const code = source.charCodeAt(index);
     if (!((code >= 48 && code <= 57) || (code >= 65 && code <= 90))) return false;
   }
   return true;
@@ -223,7 +221,9 @@ export class Scanner {
         unterminated = true;
       }
       let after = unterminated ? end : end + terminator.length;
-      let raw: string;
+      let source = text;
+      let sourceStart = start;
+      let sourceEnd = end;
       const wrapsLf = terminator !== "\n" && this.lfCursorFrom(start) !== -1 && this.lfCursor < end;
       if (wrapsLf || (terminator !== "\r" && this.crFrom(start) < end)) {
         const split = wrapsLf ? this.missingTerminator(start, end, delimiters.element) : -1;
@@ -232,17 +232,14 @@ export class Scanner {
           after = split;
           unterminated = true;
         }
-        raw = text.slice(start, end).replace(/[\r\n]/g, "");
-      } else {
-        raw = text.slice(start, end);
+        source = text.slice(start, end).replace(/[\r\n]/g, "");
+        sourceStart = 0;
+        sourceEnd = source.length;
       }
       let next = after;
       while (next < length && isBlank(text.charCodeAt(next))) next++;
       if (next >= length && !final && end < length) return;
 
-      const elements = delimiters.release
-        ? splitEscaped(raw, delimiters.element, delimiters.release)
-        : raw.split(delimiters.element);
       let trailer = "";
       if (next > after) {
         const gap = next - after;
@@ -252,12 +249,15 @@ export class Scanner {
         else trailer = text.slice(after, next);
       }
       const segment = new Segment(
-        elements,
+        undefined,
         delimiters,
         this.byteAt(start),
         this.segmentCount,
         this.lineAt(start),
         trailer,
+        source,
+        sourceStart,
+        sourceEnd,
       );
       this.segmentCount++;
       this.lastSegment = segment;
@@ -272,7 +272,7 @@ export class Scanner {
           this.transaction ?? this.group ?? this.interchange,
         );
       }
-      this.accept(segment);
+      this.accept(segment, source, sourceStart, sourceEnd);
     }
   }
 
@@ -569,66 +569,68 @@ export class Scanner {
 
   // ---- segment dispatch -------------------------------------------------------------
 
-  private accept(segment: Segment): void {
+  private accept(segment: Segment, source: string, start: number, end: number): void {
     const interchange = this.interchange!;
-    const tag = segment.elements[0]!;
     if (interchange.header === undefined) {
       this.acceptHeader(segment);
       return;
     }
+    let tagEnd = source.indexOf(interchange.delimiters.element, start);
+    if (tagEnd === -1 || tagEnd > end) tagEnd = end;
+    const tagLength = tagEnd - start;
+    const first = source.charCodeAt(start);
+    const second = source.charCodeAt(start + 1);
     if (interchange.standard === "x12") {
-      const first = tag.charCodeAt(0);
-      if (first === 83 /* S */ || first === 71 /* G */ || first === 73 /* I */) {
-        if (tag === "ST") {
-          this.openTransaction(segment);
-          return;
+      if (tagLength === 2) {
+        if (first === 83 /* S */) {
+          if (second === 84 /* T */) {
+            this.openTransaction(segment);
+            return;
+          }
+          if (second === 69 /* E */) {
+            this.closeTransaction(segment);
+            return;
+          }
+        } else if (first === 71 /* G */) {
+          if (second === 83 /* S */) {
+            this.openGroup(segment);
+            return;
+          }
+          if (second === 69 /* E */) {
+            this.closeGroup(segment);
+            return;
+          }
         }
-        if (tag === "SE") {
-          this.closeTransaction(segment);
-          return;
-        }
-        if (tag === "GS") {
-          this.openGroup(segment);
-          return;
-        }
-        if (tag === "GE") {
-          this.closeGroup(segment);
-          return;
-        }
-        if (tag === "IEA") {
-          this.closeInterchange(segment);
-          return;
-        }
-      }
-    } else if (tag.charCodeAt(0) === 85 /* U */ && tag.length === 3 && tag.charCodeAt(1) === 78 /* N */) {
-      if (tag === "UNH") {
-        this.openTransaction(segment);
-        return;
-      }
-      if (tag === "UNT") {
-        this.closeTransaction(segment);
-        return;
-      }
-      if (tag === "UNG") {
-        this.openGroup(segment);
-        return;
-      }
-      if (tag === "UNE") {
-        this.closeGroup(segment);
-        return;
-      }
-      if (tag === "UNZ") {
+      } else if (tagLength === 3 && first === 73 /* I */ && second === 69 /* E */ && source.charCodeAt(start + 2) === 65) {
         this.closeInterchange(segment);
         return;
+      }
+    } else if (tagLength === 3 && first === 85 /* U */ && second === 78 /* N */) {
+      switch (source.charCodeAt(start + 2)) {
+        case 72 /* H */:
+          this.openTransaction(segment);
+          return;
+        case 84 /* T */:
+          this.closeTransaction(segment);
+          return;
+        case 71 /* G */:
+          this.openGroup(segment);
+          return;
+        case 69 /* E */:
+          this.closeGroup(segment);
+          return;
+        case 90 /* Z */:
+          this.closeInterchange(segment);
+          return;
       }
     }
     if (this.transaction) {
       this.transaction.segments.push(segment);
-      if (!isTag(tag)) {
+      if (!isTag(source, start, tagLength)) {
         this.report(
           "error",
           "invalid_segment_tag",
-          `Segment tag ${JSON.stringify(tag.slice(0, 20))} is not 2 or 3 letters or digits`,
+          `Segment tag ${JSON.stringify(source.slice(start, tagEnd).slice(0, 20))} is not 2 or 3 letters or digits`,
           segment,
           undefined,
           this.transaction,
@@ -638,7 +640,7 @@ export class Scanner {
     }
     this.stray(
       segment,
-      `Segment ${tag} is outside any ${interchange.standard === "x12" ? "transaction set (ST…SE)" : "message (UNH…UNT)"}`,
+      `Segment ${segment.tag} is outside any ${interchange.standard === "x12" ? "transaction set (ST…SE)" : "message (UNH…UNT)"}`,
     );
   }
 

@@ -49,9 +49,11 @@ export function interchangeSegments(interchange: Interchange): Segment[] {
  */
 export function segmentText(segment: Segment): string {
   const delimiters = segment.delimiters;
-  if (segment.elements[0] === "UNA")
+  const text = segment.text;
+  if (text.startsWith("UNA") && segment.elements[0] === "UNA") {
     return `UNA${segment.elements[1] ?? ""}${delimiters.segment}${segment.trailer}`;
-  return segment.elements.join(delimiters.element) + delimiters.segment + segment.trailer;
+  }
+  return text + delimiters.segment + segment.trailer;
 }
 
 /**
