@@ -48,6 +48,9 @@ describe("createEvent", () => {
       () => createEvent({ type: "t", source: "/s", data: "x" }, fixed),
     );
     expect(event).toMatchObject({ correlationid: "c-1", causationid: "cmd-9", traceparent: TRACEPARENT });
+    const tenanted = withCorrelation({ tenant: "acme" }, () => createEvent({ type: "t", source: "/s" }));
+    expect(tenanted["tenant"]).toBe("acme");
+    expect(correlationFromEvent(tenanted).tenant).toBe("acme");
   });
 
   it("keeps every optional attribute given and explicit correlation overrides", () => {

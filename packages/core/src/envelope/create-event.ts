@@ -82,9 +82,10 @@ function isoTime(time: number | Date): string {
 
 /**
  * Builds a CloudEvents 1.0 event: fills `id` (UUID v4) and `time` (now), and takes
- * `correlationid`, `causationid` and `traceparent` from the current correlation
- * context (an invalid traceparent is left out, as W3C Trace Context says). Outside any
- * context the event starts a transaction of its own: its `correlationid` is its own `id`.
+ * `correlationid`, `causationid`, `traceparent` and the `tenant` extension from the
+ * current correlation context (an invalid traceparent is left out, as W3C Trace Context
+ * says). Outside any context the event starts a transaction of its own: its
+ * `correlationid` is its own `id`.
  *
  * @param input - type, source, data and the optional attributes
  * @param settings - injectable clock and id generator
@@ -153,6 +154,9 @@ export function createEvent<T>(
   // An invalid traceparent is ignored, as W3C Trace Context says (no trace link, no failure).
   if (isValidTraceparent(traceparent)) event.traceparent = traceparent;
 
+  if (context?.tenant !== undefined && isCloudEventString(context.tenant) && context.tenant.length > 0) {
+    event["tenant"] = context.tenant;
+  }
   if (input.extensions !== undefined) {
     for (const [name, value] of Object.entries(input.extensions)) {
       if (!isValidAttributeName(name) || CLOUD_EVENT_ATTRIBUTES.has(name) || name === "data") {
