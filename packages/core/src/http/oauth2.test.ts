@@ -237,6 +237,23 @@ describe("oauth2ClientCredentials", () => {
     expect(up.tokenRequests()).toHaveLength(2);
   });
 
+  it("honours the token endpoint's Retry-After when it is rate limited", async () => {
+    const up = await upstream({ expiresIn: 3600 });
+    let first = true;
+    const limited = await startLoopbackServer((_request, response) => {
+      if (first) {
+        first = false;
+        sendJson(response, 429, { error: "slow_down" }, { "retry-after": "9" });
+      } else
+        sendJson(response, 200, { access_token: "from-limited", token_type: "Bearer", expires_in: 3600 });
+    });
+    servers.push(limited);
+    const { http, time } = setup(up, { tokenUrl: `${limited.origin}/token` });
+    await http.get("accounts");
+    expect(time.sleeps).toEqual([9_000]);
+    expect(up.apiRequests()[0]?.headers.authorization).toBe("Bearer from-limited");
+  });
+
   it("refuses token responses that are not JSON, lack a token or are not Bearer", async () => {
     const cases = [
       { status: 200, body: null, raw: "<html>login</html>" },

@@ -8,7 +8,7 @@ import {
   type ValidationIssue,
 } from "../errors/index";
 import { abortError } from "../retry/abort";
-import type { RetryClock } from "../retry/index";
+import { parseRetryAfter, type RetryClock } from "../retry/index";
 import type { AuthProvider } from "./auth";
 import { injectOutgoingCorrelation } from "./outgoing-correlation";
 import { bodyExcerpt, redactSecrets, redactUrl } from "./redact";
@@ -139,6 +139,7 @@ export function oauth2ClientCredentials(
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     let status = 0;
     let body = "";
+    let retryAfter: string | null = null;
     try {
       const response = await fetchImpl(tokenUrl, {
         method: "POST",
@@ -147,6 +148,7 @@ export function oauth2ClientCredentials(
         signal: controller.signal,
       });
       status = response.status;
+      retryAfter = response.headers.get("retry-after");
       body = await response.text();
     } catch (error) {
       if (controller.signal.aborted) {
@@ -178,6 +180,7 @@ export function oauth2ClientCredentials(
             system: "oauth2",
             upstreamCode,
             bodyExcerpt: bodyExcerpt(body),
+            retryAfterMs: parseRetryAfter(retryAfter, clock.now()),
           }),
           details: { tokenUrl: safeTokenUrl, status, upstreamCode },
         },

@@ -1,4 +1,4 @@
-import { redactText } from "../observability/redact";
+import { DEFAULT_REDACTION_MASK, redactText } from "../observability/redact";
 
 /** JSON keys and form fields whose values are credentials. */
 const SECRET_FIELD =
@@ -10,7 +10,7 @@ const FORM_SECRET = new RegExp(`\\b(${SECRET_FIELD})=[^&\\s"'<>]+`, "gi");
 const XML_SECRET = new RegExp(`<((?:[\\w-]+:)?(?:${SECRET_FIELD}))>[^<]*</\\1>`, "gi");
 
 /** The text that replaces a secret. */
-export const REDACTED = "[REDACTED]";
+export const REDACTED = DEFAULT_REDACTION_MASK;
 
 /**
  * Blanks the credentials and personal data a response body or message may echo back:

@@ -138,6 +138,26 @@ describe("retry", () => {
     expect(time.sleeps).toEqual([5_000, 1_501, 400]);
   });
 
+  it("finds a Retry-After on the error's cause", async () => {
+    const time = fakeTime();
+    let calls = 0;
+    await retry(
+      () => {
+        calls++;
+        if (calls === 1) {
+          throw new DistroError("AUTH_FAILED", "token endpoint busy", {
+            retryable: true,
+            cause: new UpstreamError("429", { status: 429, retryAfterMs: 4_000 }),
+          });
+        }
+        return "ok";
+      },
+      exact,
+      time,
+    );
+    expect(time.sleeps).toEqual([4_000]);
+  });
+
   it("gives up with the last error when the next wait would pass maxElapsedMs", async () => {
     const time = fakeTime();
     const last = new RateLimitedError("429", { retryAfterMs: 30_000 });

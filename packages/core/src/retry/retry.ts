@@ -57,7 +57,7 @@ const systemClock: RetryClock = { now: () => Date.now() };
  * - An error the policy does not retry (by default: `isRetryable(error)` is false) is
  *   thrown at once.
  * - Between attempts it waits the policy's backoff, but never less than a
- *   `retryAfterMs` the error carries (`RateLimitedError`, `UpstreamError`,
+ *   `retryAfterMs` the error (or its cause) carries (`RateLimitedError`, `UpstreamError`,
  *   `CircuitOpenError`).
  * - When the attempts run out, or the next wait would end past `maxElapsedMs` after the
  *   start, it gives up with the last error, unchanged.
@@ -112,10 +112,16 @@ export async function retry<T>(
   }
 }
 
-/** The `retryAfterMs` an error carries, when it is a usable number of milliseconds. */
+/**
+ * The `retryAfterMs` an error carries, when it is a usable number of milliseconds: on the
+ * error itself, or else on its causes (an `AuthError` wrapping a token endpoint's 429).
+ */
 function retryAfterOf(error: unknown): number | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const value = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) return undefined;
-  return Math.ceil(value);
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const value = (current as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof value === "number" && !Number.isNaN(value) && value >= 0) return Math.ceil(value);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
