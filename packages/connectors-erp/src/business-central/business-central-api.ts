@@ -33,7 +33,15 @@ const Base = {
   lastModifiedDateTime: z.string().optional(),
 };
 
-/** A Business Central `items` record (API v2.0). */
+/**
+ * A Business Central `items` record (API v2.0).
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralItemSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralItemSchema = z.object({
   ...Base,
   number: z.string().min(1),
@@ -48,7 +56,15 @@ export const BusinessCentralItemSchema = z.object({
 /** A Business Central item. */
 export type BusinessCentralItem = z.infer<typeof BusinessCentralItemSchema>;
 
-/** A price row (`salesPrices`): list (`All Customers`), price group, or customer contract, with a minimum quantity. */
+/**
+ * A price row (`salesPrices`): list (`All Customers`), price group, or customer contract, with a minimum quantity.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralSalesPriceSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralSalesPriceSchema = z.object({
   ...Base,
   itemNumber: z.string().min(1),
@@ -64,7 +80,15 @@ export const BusinessCentralSalesPriceSchema = z.object({
 /** A Business Central price row. */
 export type BusinessCentralSalesPrice = z.infer<typeof BusinessCentralSalesPriceSchema>;
 
-/** A `customers` record with its credit facts. */
+/**
+ * A `customers` record with its credit facts.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralCustomerSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralCustomerSchema = z.object({
   ...Base,
   number: z.string().min(1),
@@ -86,7 +110,15 @@ export const BusinessCentralCustomerSchema = z.object({
 /** A Business Central customer. */
 export type BusinessCentralCustomer = z.infer<typeof BusinessCentralCustomerSchema>;
 
-/** Stock of an item at a location (`itemAvailabilities`). */
+/**
+ * Stock of an item at a location (`itemAvailabilities`).
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralAvailabilitySchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralAvailabilitySchema = z.object({
   ...Base,
   itemNumber: z.string().min(1),
@@ -98,7 +130,15 @@ export const BusinessCentralAvailabilitySchema = z.object({
 /** A Business Central stock row. */
 export type BusinessCentralAvailability = z.infer<typeof BusinessCentralAvailabilitySchema>;
 
-/** A `salesOrderLines` record. */
+/**
+ * A `salesOrderLines` record.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralSalesOrderLineSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralSalesOrderLineSchema = z.object({
   ...Base,
   documentId: z.string().optional(),
@@ -118,7 +158,15 @@ export const BusinessCentralSalesOrderLineSchema = z.object({
 /** A Business Central sales order line. */
 export type BusinessCentralSalesOrderLine = z.infer<typeof BusinessCentralSalesOrderLineSchema>;
 
-/** A `salesOrders` record, with `salesOrderLines` when expanded. */
+/**
+ * A `salesOrders` record, with `salesOrderLines` when expanded.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralSalesOrderSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralSalesOrderSchema = z.object({
   ...Base,
   number: z.string().min(1),
@@ -145,7 +193,15 @@ const DocumentLine = z.object({
   "@odata.etag": z.string().optional(),
 });
 
-/** A posted `salesInvoices` record with `salesInvoiceLines` expanded. */
+/**
+ * A posted `salesInvoices` record with `salesInvoiceLines` expanded.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralSalesInvoiceSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralSalesInvoiceSchema = z.object({
   ...Base,
   number: z.string().min(1),
@@ -169,7 +225,15 @@ export const BusinessCentralSalesInvoiceSchema = z.object({
 /** A Business Central posted invoice. */
 export type BusinessCentralSalesInvoice = z.infer<typeof BusinessCentralSalesInvoiceSchema>;
 
-/** A posted `salesShipments` record with `salesShipmentLines` expanded. */
+/**
+ * A posted `salesShipments` record with `salesShipmentLines` expanded.
+ *
+ * @example
+ * ```ts
+ * const parsed = BusinessCentralSalesShipmentSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const BusinessCentralSalesShipmentSchema = z.object({
   ...Base,
   number: z.string().min(1),
@@ -197,7 +261,7 @@ export type BusinessCentralSalesShipment = z.infer<typeof BusinessCentralSalesSh
  * @param value - the raw record
  * @param where - the entity set and position, e.g. `["items", 3]`
  * @returns the parsed record
- * @throws {@link ValidationError} naming each bad field
+ * @throws ValidationError naming each bad field
  * @example
  * ```ts
  * const item = parseBusinessCentral(BusinessCentralItemSchema, raw, ["items", 0]);

@@ -57,14 +57,18 @@ import {
   toShipment,
 } from "./mappers";
 
+/** Your own auth: headers for each call (e.g. from a shared token cache). */
+export interface BusinessCentralHeaderAuth {
+  /** Returns the headers to send, e.g. `{ authorization: "Bearer …" }`. */
+  headers: () => Record<string, string> | Promise<Record<string, string>>;
+}
+
 /** Settings of {@link createBusinessCentral}. */
 export interface BusinessCentralSettings {
   /** The company's API root: `https://api.businesscentral.dynamics.com/v2.0/<tenant>/<env>/api/v2.0/companies(<id>)`. */
   companyUrl: string;
   /** OAuth2 client credentials (Microsoft Entra app with `API.ReadWrite.All`). */
-  auth:
-    | ClientCredentialsSettings
-    | { headers: () => Record<string, string> | Promise<Record<string, string>> };
+  auth: ClientCredentialsSettings | BusinessCentralHeaderAuth;
   /** Fetch implementation (default global `fetch`). */
   fetch?: typeof fetch;
   /** Every HTTP call goes through it; size it to the 6,000-per-5-minutes budget and 5 concurrent calls. */
@@ -142,7 +146,7 @@ function customerPath(id: string): string {
  *
  * @param settings - company URL, OAuth2 client credentials, limiter, fetch
  * @returns the adapter
- * @throws {@link ValidationError} when the company URL is not absolute
+ * @throws ValidationError when the company URL is not absolute
  * @example
  * ```ts
  * import { createBusinessCentral } from "@distro/connectors-erp/business-central";
@@ -160,9 +164,7 @@ export function createBusinessCentral(settings: BusinessCentralSettings): Busine
   const currency = settings.currency ?? "USD";
   const tokens =
     "tokenUrl" in settings.auth ? clientCredentialsTokenSource(settings.auth, fetchImpl, clock) : undefined;
-  const headerSource = tokens
-    ? () => tokens.headers()
-    : (settings.auth as { headers: () => Record<string, string> }).headers;
+  const headerSource = tokens ? () => tokens.headers() : (settings.auth as BusinessCentralHeaderAuth).headers;
   const companyPath = new URL(settings.companyUrl).pathname.replace(/\/$/, "");
   const apiRoot = companyPath.slice(0, companyPath.lastIndexOf("/companies("));
   const companySegment = companyPath.slice(apiRoot.length + 1);

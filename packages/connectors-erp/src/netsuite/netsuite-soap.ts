@@ -255,7 +255,7 @@ function numberOf(value: unknown): number | undefined {
  *
  * @param xml - the response body
  * @returns the parsed response
- * @throws {@link ValidationError} when the body is not a SOAP envelope or its body is unknown
+ * @throws ValidationError when the body is not a SOAP envelope or its body is unknown
  * @example
  * ```ts
  * const response = parseNetSuiteResponse(xml);

@@ -213,7 +213,7 @@ const BATCH_LIMIT = 100;
  *
  * @param settings - service URL, version, auth headers, limiter, fetch
  * @returns the client
- * @throws {@link ValidationError} when the service URL is not an absolute URL
+ * @throws ValidationError when the service URL is not an absolute URL
  * @example
  * ```ts
  * const client = createODataClient({ serviceUrl: "https://erp.example.com/odata/v4/sales", maxPageSize: 1000 });

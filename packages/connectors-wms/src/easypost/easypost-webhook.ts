@@ -27,7 +27,15 @@ const TrackingDetailSchema = z.object({
     .optional(),
 });
 
-/** An EasyPost `Tracker` object as it arrives in an event's `result`. */
+/**
+ * An EasyPost `Tracker` object as it arrives in an event's `result`.
+ *
+ * @example
+ * ```ts
+ * const parsed = EasyPostTrackerSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const EasyPostTrackerSchema = z.object({
   id: z.string(),
   object: z.literal("Tracker"),
@@ -43,7 +51,15 @@ export const EasyPostTrackerSchema = z.object({
 /** An EasyPost tracker. */
 export type EasyPostTracker = z.infer<typeof EasyPostTrackerSchema>;
 
-/** An EasyPost webhook `Event` (`tracker.created`, `tracker.updated`). */
+/**
+ * An EasyPost webhook `Event` (`tracker.created`, `tracker.updated`).
+ *
+ * @example
+ * ```ts
+ * const parsed = EasyPostEventSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const EasyPostEventSchema = z.object({
   id: z.string(),
   object: z.literal("Event"),
@@ -144,7 +160,7 @@ export function signEasyPostWebhook(body: string | Uint8Array, secret: string): 
  * @param body - the raw body, exactly as received
  * @param signature - the header value
  * @param secret - the webhook secret (normalised NFKD before use)
- * @throws {@link SignatureError} when the header is missing, malformed or does not match
+ * @throws SignatureError when the header is missing, malformed or does not match
  * @example
  * ```ts
  * verifyEasyPostWebhook(rawBody, request.headers["x-hmac-signature"], process.env.EASYPOST_WEBHOOK_SECRET!);
@@ -178,7 +194,7 @@ function location(detail: z.infer<typeof TrackingDetailSchema>): string | undefi
  *
  * @param body - the raw body (or an already-parsed object)
  * @returns the tracking update
- * @throws {@link ValidationError} naming the field when the body is not a tracker event
+ * @throws ValidationError naming the field when the body is not a tracker event
  * @example
  * ```ts
  * const update = parseEasyPostTrackerEvent(rawBody);
@@ -253,6 +269,22 @@ export function parseEasyPostTrackerEvent(body: string | unknown): TrackingUpdat
   };
 }
 
+/** Handles EasyPost tracker webhook deliveries. */
+export interface EasyPostWebhookHandler {
+  /**
+   * Verifies, parses and dedupes one delivery.
+   *
+   * @param body - the raw body
+   * @param headers - the request headers (any case)
+   * @returns the update, and whether it was a duplicate (then `onUpdate` did not run)
+   * @throws SignatureError when the signature does not verify
+   */
+  handle(
+    body: string | Uint8Array,
+    headers: Record<string, string | undefined>,
+  ): Promise<{ update: TrackingUpdate; duplicate: boolean }>;
+}
+
 /** Settings of {@link createEasyPostWebhookHandler}. */
 export interface EasyPostWebhookSettings {
   /** The webhook secret. */
@@ -275,13 +307,10 @@ export interface EasyPostWebhookSettings {
  * await easypost.handle(rawBody, { "x-hmac-signature": signatureHeader });
  * ```
  */
-export function createEasyPostWebhookHandler(settings: EasyPostWebhookSettings) {
+export function createEasyPostWebhookHandler(settings: EasyPostWebhookSettings): EasyPostWebhookHandler {
   const dedupe = settings.dedupe ?? createMemoryIdempotencyStore();
   return {
-    async handle(
-      body: string | Uint8Array,
-      headers: Record<string, string | undefined>,
-    ): Promise<{ update: TrackingUpdate; duplicate: boolean }> {
+    async handle(body, headers) {
       const signature = Object.entries(headers).find(
         ([name]) => name.toLowerCase() === "x-hmac-signature",
       )?.[1];

@@ -7,8 +7,14 @@ const Quantity = z
 const LineItem = z.object({ sku: z.string().min(1), quantity: Quantity });
 
 /**
- * ShipHero's "Tote Complete" webhook (picking finished for an order), as the WMS simulator
+ * * ShipHero's "Tote Complete" webhook (picking finished for an order), as the WMS simulator
  * and ShipHero-style warehouses send it.
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsToteCompleteSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
  */
 export const WmsToteCompleteSchema = z.object({
   webhook_type: z.literal("Tote Complete"),
@@ -19,7 +25,15 @@ export const WmsToteCompleteSchema = z.object({
   items: z.array(LineItem).default([]),
 });
 
-/** ShipHero's "Order Packed Out" webhook. */
+/**
+ * ShipHero's "Order Packed Out" webhook.
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsPackedOutSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const WmsPackedOutSchema = z.object({
   webhook_type: z.literal("Order Packed Out"),
   test: z.string().optional(),
@@ -30,7 +44,15 @@ export const WmsPackedOutSchema = z.object({
     .default([]),
 });
 
-/** ShipHero's "Shipment Update" webhook: a shipment left the warehouse, with its carrier and tracking. */
+/**
+ * ShipHero's "Shipment Update" webhook: a shipment left the warehouse, with its carrier and tracking.
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsShipmentUpdateSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const WmsShipmentUpdateSchema = z.object({
   webhook_type: z.literal("Shipment Update"),
   test: z.string().optional(),
@@ -46,7 +68,15 @@ export const WmsShipmentUpdateSchema = z.object({
   }),
 });
 
-/** ShipHero's "Order Canceled" webhook. */
+/**
+ * ShipHero's "Order Canceled" webhook.
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsOrderCanceledSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const WmsOrderCanceledSchema = z.object({
   webhook_type: z.literal("Order Canceled"),
   test: z.string().optional(),
@@ -54,7 +84,15 @@ export const WmsOrderCanceledSchema = z.object({
   order_uuid: z.string().optional(),
 });
 
-/** ShipBob's `order.shipment.exception` topic: a shipment cannot proceed (stock, address...). */
+/**
+ * ShipBob's `order.shipment.exception` topic: a shipment cannot proceed (stock, address...).
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsShipmentExceptionSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const WmsShipmentExceptionSchema = z.object({
   topic: z.literal("order.shipment.exception"),
   id: z.union([z.string(), z.number()]).transform(String),
@@ -63,7 +101,15 @@ export const WmsShipmentExceptionSchema = z.object({
   status_details: z.array(z.object({ name: z.string(), description: z.string().optional() })).default([]),
 });
 
-/** Every WMS event the REST / webhook adapter understands. */
+/**
+ * Every WMS event the REST / webhook adapter understands.
+ *
+ * @example
+ * ```ts
+ * const parsed = WmsEventSchema.safeParse(payload);
+ * if (!parsed.success) console.log(parsed.error.issues);
+ * ```
+ */
 export const WmsEventSchema = z.union([
   WmsToteCompleteSchema,
   WmsPackedOutSchema,
