@@ -28,6 +28,12 @@ export class BoundedMap<V> {
       this.head += 1;
       this.map.delete(oldest);
     }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      // Drop the evicted front, so the key order never grows past about twice the bound.
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+    // Keys deleted and set again appear twice; rebuild when such leftovers pile up.
     if (this.order.length - this.head > this.max * 2 + 1024) this.compact();
   }
 

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeIdempotencyStoreConformance } from "../testing/idempotency-store-conformance";
 import { createManualClock } from "../testing/manual-clock";
+import { BoundedMap } from "./bounded-map";
 import { canonicalJson, fingerprintPayload } from "./fingerprint";
 import { beginIdempotent, idempotent } from "./idempotent";
 import { scopedIdempotencyKey } from "./key";
@@ -146,5 +147,20 @@ describe("idempotency guarantees (properties)", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("bounded map", () => {
+  it("keeps the key order within about twice its bound while evicting oldest first", () => {
+    const map = new BoundedMap<number>(100);
+    for (let index = 0; index < 50_000; index++) {
+      map.set(`k${index}`, index);
+      if (index % 3 === 0) map.delete(`k${index - 1}`);
+    }
+    expect(map.size).toBeLessThanOrEqual(100);
+    expect(map.get("k49999")).toBe(49_999);
+    expect(map.get("k0")).toBeUndefined();
+    const order = (map as unknown as { order: string[]; head: number }).order;
+    expect(order.length).toBeLessThanOrEqual(100 * 2 + 1024 + 1024);
   });
 });
