@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { ValidationError } from "@distro/core";
 import { decodeEbcdic } from "./ebcdic";
 import type { EdiEncoding } from "./model";
@@ -18,8 +19,6 @@ export interface DecodedText {
   /** True when each character of `text` is exactly one byte of the input. */
   oneBytePerChar: boolean;
 }
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Tells the encoding of EDI bytes: EBCDIC when the first non-blank bytes spell `ISA`
@@ -91,18 +90,17 @@ export function decodeEdi(input: EdiInput): DecodedText {
   }
   const bom = input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf;
   const body = bom ? input.subarray(3) : input;
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
+  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!isUtf8(view)) {
     return {
-      text: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"),
+      text: view.toString("latin1"),
       encoding: "latin1",
       bom,
       byteBase: bom ? 3 : 0,
       oneBytePerChar: true,
     };
   }
+  const text = view.toString("utf8");
   return { text, encoding: "utf-8", bom, byteBase: bom ? 3 : 0, oneBytePerChar: text.length === body.length };
 }
 

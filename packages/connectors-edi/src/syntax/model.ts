@@ -140,7 +140,8 @@ export class Segment {
     if (this.split === undefined) {
       const text = this.source.slice(this.start, this.end);
       const { element, release } = this.delimiters;
-      this.split = release && text.indexOf(release) !== -1 ? splitEscaped(text, element, release) : text.split(element);
+      this.split =
+        release && text.indexOf(release) !== -1 ? splitEscaped(text, element, release) : text.split(element);
     }
     return this.split;
   }

@@ -601,7 +601,12 @@ export class Scanner {
             return;
           }
         }
-      } else if (tagLength === 3 && first === 73 /* I */ && second === 69 /* E */ && source.charCodeAt(start + 2) === 65) {
+      } else if (
+        tagLength === 3 &&
+        first === 73 /* I */ &&
+        second === 69 /* E */ &&
+        source.charCodeAt(start + 2) === 65
+      ) {
         this.closeInterchange(segment);
         return;
       }
