@@ -7,13 +7,17 @@ import { ValidationError } from "../errors/validation-error";
 import { type CloudEvent, parseEvent } from "./cloud-event";
 import { createEvent } from "./create-event";
 import {
+  CLOUD_EVENTS_BATCH_JSON,
+  CLOUD_EVENTS_JSON,
   decodeHeaderValue,
   encodeHeaderValue,
   fromBinaryHttp,
   fromHttp,
   fromStructured,
+  fromStructuredBatch,
   toBinaryHttp,
   toStructured,
+  toStructuredBatch,
 } from "./http-binding";
 
 const BASE = { specversion: "1.0", source: "/mycontext", type: "com.example.someevent" } as const;
@@ -219,6 +223,57 @@ describe("structured mode", () => {
     expect(fromHttp(binary.headers, binary.body)).toEqual(event);
     expect(
       issuePaths(() => fromHttp(new Headers({ "content-type": "application/cloudevents-batch+json" }), "[]")),
+    ).toEqual([["content-type"]]);
+  });
+});
+
+describe("batch format", () => {
+  it("writes and reads a batch, binary data included, and allows an empty one", () => {
+    const events = [
+      createEvent({
+        type: "inventory.changed",
+        source: "/wms/leeds",
+        data: { sku: "BOLT-M8", available: "120" },
+      }),
+      createEvent({
+        type: "label.printed",
+        source: "/wms/leeds",
+        datacontenttype: "application/pdf",
+        data: new Uint8Array([37, 80]),
+      }),
+    ];
+    const { headers, body } = toStructuredBatch(events);
+    expect(headers.get("content-type")).toBe("application/cloudevents-batch+json; charset=utf-8");
+    expect(JSON.parse(body as string)[1]).toMatchObject({ data_base64: "JVA=" });
+    expect(fromStructuredBatch(body, headers)).toEqual(events);
+    expect(fromStructuredBatch("[]")).toEqual([]);
+  });
+
+  it("reports the problems of every event, each path starting with its index", () => {
+    const valid = { specversion: "1.0", id: "1", source: "/s", type: "t" };
+    const body = JSON.stringify([
+      valid,
+      { ...valid, source: "bad source" },
+      valid,
+      { ...valid, id: "", time: "x" },
+    ]);
+    expect(issuePaths(() => fromStructuredBatch(body))).toEqual([
+      [1, "source"],
+      [3, "id"],
+      [3, "time"],
+    ]);
+    expect(issuePaths(() => fromStructuredBatch(JSON.stringify(valid)))).toEqual([[]]);
+    expect(
+      issuePaths(() => fromStructuredBatch("[]", new Headers({ "content-type": CLOUD_EVENTS_JSON }))),
+    ).toEqual([["content-type"]]);
+    expect(
+      issuePaths(() => toStructuredBatch([parseEvent({ ...valid, datacontenttype: "text/plain", data: 5 })])),
+    ).toEqual([[0, "data"]]);
+  });
+
+  it("fromHttp points batches to fromStructuredBatch", () => {
+    expect(
+      issuePaths(() => fromHttp(new Headers({ "content-type": CLOUD_EVENTS_BATCH_JSON }), "[]")),
     ).toEqual([["content-type"]]);
   });
 });

@@ -1,3 +1,4 @@
+import { isDistroError } from "../errors/distro-error";
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
 import { isJsonMediaType } from "./attributes";
 import { type CloudEvent, type EventDataParser, type ParseEventOptions, parseEvent } from "./cloud-event";
@@ -22,6 +23,16 @@ export interface HttpEventMessage {
 
 /** A body as it may arrive: text, bytes, or nothing. */
 export type EventBody = string | Uint8Array | ArrayBuffer | null | undefined;
+
+/**
+ * The media type of the CloudEvents JSON batch format (several events in one body).
+ *
+ * @example
+ * ```ts
+ * new Headers({ "content-type": `${CLOUD_EVENTS_BATCH_JSON}; charset=utf-8` });
+ * ```
+ */
+export const CLOUD_EVENTS_BATCH_JSON = "application/cloudevents-batch+json";
 
 const HEADER_PREFIX = "ce-";
 const HEX_DIGITS = "0123456789ABCDEF";
@@ -308,6 +319,11 @@ export function fromBinaryHttp<T = unknown>(
  * ```
  */
 export function toStructured(event: CloudEvent): HttpEventMessage {
+  const headers = new Headers({ "content-type": `${CLOUD_EVENTS_JSON}; charset=utf-8` });
+  return { headers, body: JSON.stringify(eventToJson(event)) };
+}
+
+function eventToJson(event: CloudEvent, index?: number): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const name in event) {
     if (!Object.hasOwn(event, name) || name === "data") continue;
@@ -320,15 +336,14 @@ export function toStructured(event: CloudEvent): HttpEventMessage {
   } else if (data !== undefined) {
     if (!isJsonMediaType(event.datacontenttype ?? "application/json") && typeof data !== "string") {
       throw fail(
-        ["data"],
+        index === undefined ? ["data"] : [index, "data"],
         "invalid_type",
         "data must be a string or bytes when datacontenttype does not declare JSON",
       );
     }
     json["data"] = data;
   }
-  const headers = new Headers({ "content-type": `${CLOUD_EVENTS_JSON}; charset=utf-8` });
-  return { headers, body: JSON.stringify(json) };
+  return json;
 }
 
 /**
@@ -366,22 +381,17 @@ export function fromStructured<T = unknown>(
   headers?: Headers,
   options: ParseEventOptions<T> = {},
 ): CloudEvent<T> {
-  if (headers !== undefined) {
-    const contentType = headers.get("content-type");
-    if (contentType === null || essenceOf(contentType) !== CLOUD_EVENTS_JSON) {
-      throw fail(
-        ["content-type"],
-        "invalid_content_type",
-        `Structured mode needs content-type ${CLOUD_EVENTS_JSON}, got ${contentType ?? "none"}`,
-      );
-    }
-  }
+  checkContentType(headers, CLOUD_EVENTS_JSON);
+  const parsed = readJsonBody(body);
+  return parseEvent(parsed, options);
+}
+
+function readJsonBody(body: EventBody): unknown {
   const bytes = toBytes(body);
   if (bytes === undefined || bytes.length === 0) throw fail([], "required", "The body is empty");
   const text = typeof body === "string" ? body : decodeText(bytes);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ValidationError(
       "Invalid CloudEvent: the body is not JSON",
@@ -389,7 +399,18 @@ export function fromStructured<T = unknown>(
       { cause: error },
     );
   }
-  return parseEvent(parsed, options);
+}
+
+function checkContentType(headers: Headers | undefined, expected: string): void {
+  if (headers === undefined) return;
+  const contentType = headers.get("content-type");
+  if (contentType === null || essenceOf(contentType) !== expected) {
+    throw fail(
+      ["content-type"],
+      "invalid_content_type",
+      `Expected content-type ${expected}, got ${contentType ?? "none"}`,
+    );
+  }
 }
 
 function essenceOf(contentType: string): string {
@@ -433,8 +454,89 @@ export function fromHttp<T = unknown>(
   const contentType = headers.get("content-type");
   const essence = contentType === null ? "" : essenceOf(contentType);
   if (essence === CLOUD_EVENTS_JSON) return fromStructured(body, headers, options);
+  if (essence === CLOUD_EVENTS_BATCH_JSON) {
+    throw fail(
+      ["content-type"],
+      "unsupported_format",
+      "A batch holds several events: read it with fromStructuredBatch",
+    );
+  }
   if (essence.startsWith("application/cloudevents")) {
     throw fail(["content-type"], "unsupported_format", `Unsupported CloudEvents format: ${essence}`);
   }
   return fromBinaryHttp(headers, body, options);
+}
+
+/**
+ * Writes events in the CloudEvents JSON batch format (`application/cloudevents-batch+json`):
+ * a JSON array of events in the JSON format. An empty batch is allowed.
+ *
+ * @param events - valid events
+ * @returns the headers (`content-type`) and the JSON array body
+ * @throws ValidationError - when an event's data cannot be written (the path starts with its index)
+ * @example
+ * ```ts
+ * import { createEvent, toStructuredBatch } from "@distro/core";
+ *
+ * const { headers, body } = toStructuredBatch([
+ *   createEvent({ type: "inventory.changed", source: "/wms/leeds", data: { sku: "BOLT-M8", available: "120" } }),
+ *   createEvent({ type: "inventory.changed", source: "/wms/leeds", data: { sku: "NUT-M8", available: "80" } }),
+ * ]);
+ * ```
+ */
+export function toStructuredBatch(events: readonly CloudEvent[]): HttpEventMessage {
+  const headers = new Headers({ "content-type": `${CLOUD_EVENTS_BATCH_JSON}; charset=utf-8` });
+  return { headers, body: JSON.stringify(events.map((event, index) => eventToJson(event, index))) };
+}
+
+/**
+ * Reads a CloudEvents JSON batch. Every event is checked; the error lists the problems
+ * of all of them, each path starting with the event's index (`[2, "source"]`). When
+ * headers are given, their `content-type` must be `application/cloudevents-batch+json`.
+ *
+ * @param body - the JSON array text or its UTF-8 bytes
+ * @param headers - the message headers, to check the content type
+ * @param options - an optional parser for each event's `data` (see {@link parseEvent})
+ * @returns the events, in order
+ * @throws ValidationError - when the body is not a JSON array or any event is invalid
+ * @example
+ * ```ts
+ * import { fromStructuredBatch } from "@distro/core";
+ *
+ * const events = fromStructuredBatch(await request.text(), request.headers);
+ * events.length; // how many arrived
+ * ```
+ */
+export function fromStructuredBatch<T = unknown>(
+  body: EventBody,
+  headers?: Headers,
+  options: ParseEventOptions<T> = {},
+): CloudEvent<T>[] {
+  checkContentType(headers, CLOUD_EVENTS_BATCH_JSON);
+  const parsed = readJsonBody(body);
+  if (!Array.isArray(parsed)) {
+    throw fail([], "invalid_type", "A CloudEvents batch must be a JSON array");
+  }
+  const events: CloudEvent<T>[] = [];
+  const issues: ValidationIssue[] = [];
+  for (let index = 0; index < parsed.length; index++) {
+    try {
+      events.push(parseEvent(parsed[index], options));
+    } catch (error) {
+      if (!isValidationError(error)) throw error;
+      for (const entry of error.issues) issues.push({ ...entry, path: [index, ...entry.path] });
+    }
+  }
+  if (issues.length > 0) {
+    throw new ValidationError(`Invalid CloudEvents batch: ${issues.length} problem(s)`, issues);
+  }
+  return events;
+}
+
+function isValidationError(error: unknown): error is ValidationError {
+  return (
+    isDistroError(error) &&
+    error.code === "VALIDATION_FAILED" &&
+    Array.isArray((error as ValidationError).issues)
+  );
 }
