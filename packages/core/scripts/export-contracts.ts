@@ -40,10 +40,13 @@ const contracts = registry.exportJsonSchemas().map((entry) => {
   };
 });
 const entities = Object.entries(ENTITY_SCHEMAS).map(([name, schema]) => {
-  const id = `urn:distro:entity:${name}:v1`;
+  // The entity's schemaVersion is a literal in its schema (`const` in JSON Schema).
+  const properties = toJsonSchema(schema).properties as Record<string, { const?: unknown }>;
+  const version = Number(properties.schemaVersion?.const ?? 1);
+  const id = `urn:distro:entity:${name}:v${version}`;
   const file = `entities/${name}.schema.json`;
   files.set(file, render(toJsonSchema(schema, { id, title: name })));
-  return { name, id, file };
+  return { name, version, id, file };
 });
 files.set(
   "index.json",
