@@ -55,6 +55,17 @@ describe("rate gate", () => {
     );
   });
 
+  it("does not reserve a slot later than the caller's deadline", async () => {
+    const clock = createManualClock();
+    const gate = createRateGate({ ratePerInterval: 1, intervalMs: 1000, clock });
+    expect(await gate.acquire()).toBe(true);
+    expect(await gate.acquire(100)).toBe(false);
+    expect(gate.nextSlotAt()).toBe(1000);
+    const next = gate.acquire(1000);
+    await clock.advance(1000);
+    expect(await next).toBe(true);
+  });
+
   it("holds every start until a Retry-After pause is over, even slots already reserved", async () => {
     const clock = createManualClock();
     const gate = createRateGate({ ratePerInterval: 1, intervalMs: 100, clock });
@@ -294,7 +305,7 @@ describe("upstream limiter against a real ERP on loopback", () => {
       system: "erp",
       ratePerInterval: 8,
       concurrency: 4,
-      marginMs: 20,
+      marginMs: 300,
     });
     const call = async () => {
       const response = await fetch(`http://127.0.0.1:${port}/price`);

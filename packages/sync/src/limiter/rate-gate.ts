@@ -17,8 +17,12 @@ export interface RateGateSettings {
 
 /** A sliding-window gate: no window of `intervalMs` ever holds more than the rate. */
 export interface RateGate {
-  /** Reserves the next start slot; resolves at that slot's time. */
-  acquire(): Promise<void>;
+  /**
+   * Reserves the next start slot and resolves at that slot's time with `true`. With a
+   * `deadline`, a slot later than the deadline is not reserved and it resolves `false`
+   * at once.
+   */
+  acquire(deadline?: number): Promise<boolean>;
   /**
    * The time the next slot would start, were it reserved now.
    * @returns a timestamp on the gate's clock
@@ -46,6 +50,7 @@ export interface RateGate {
  *
  * const gate = createRateGate({ ratePerInterval: 50, intervalMs: 1000 });
  * await gate.acquire(); // resolves when a slot is free
+ * const started = await gate.acquire(Date.now() + 100); // false: no slot within 100 ms
  * ```
  */
 export function createRateGate(settings: RateGateSettings): RateGate {
@@ -73,15 +78,16 @@ export function createRateGate(settings: RateGateSettings): RateGate {
       return rate;
     },
     nextSlotAt,
-    async acquire() {
+    async acquire(deadline) {
       for (;;) {
         const at = nextSlotAt();
+        if (deadline !== undefined && at > deadline) return false;
         slots.push(at);
         if (slots.length > highestRate * 2 + 8) slots = slots.slice(slots.length - highestRate);
         const wait = at - clock.now();
         if (wait > 0) await clock.sleep(wait);
         // A pause that arrived while this slot waited (a Retry-After) moves it back.
-        if (clock.now() >= pausedUntil) return;
+        if (clock.now() >= pausedUntil) return true;
       }
     },
     pauseUntil(time) {

@@ -240,17 +240,16 @@ export function createUpstreamLimiter(settings: UpstreamLimiterSettings): Upstre
       const deadline = options.maxWaitMs === undefined ? undefined : enqueuedAt + options.maxWaitMs;
       return queue.add(
         async () => {
-          if (deadline !== undefined) {
-            const slotAt = gate.nextSlotAt();
-            if (slotAt > deadline) {
-              refused++;
-              throw new RateLimitedError(
-                `${settings.system} cannot start this call within ${options.maxWaitMs} ms at ${rate} per ${intervalMs} ms`,
-                { retryAfterMs: Math.ceil(slotAt - clock.now()), details: { system: settings.system } },
-              );
-            }
+          if (!(await gate.acquire(deadline))) {
+            refused++;
+            throw new RateLimitedError(
+              `${settings.system} cannot start this call within ${options.maxWaitMs} ms at ${rate} per ${intervalMs} ms`,
+              {
+                retryAfterMs: Math.max(0, Math.ceil(gate.nextSlotAt() - clock.now())),
+                details: { system: settings.system },
+              },
+            );
           }
-          await gate.acquire();
           started++;
           const run = () => task();
           const began = clock.now();
