@@ -25,4 +25,5 @@ export * from "./model/index";
 export * from "./money/index";
 export * from "./observability/index";
 export * from "./ports/index";
+export * from "./process/index";
 export * from "./retry/index";

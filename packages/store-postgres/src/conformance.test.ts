@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { CloudEvent } from "@distro/core";
 import {
   describeDeadLetterStoreConformance,
+  describeFlowStoreConformance,
   describeIdempotencyStoreConformance,
   describeInboxStoreConformance,
   describeOutboxConformance,
@@ -9,6 +10,8 @@ import {
 } from "@distro/core/testing";
 import { afterAll, beforeAll, describe } from "vitest";
 import { createPostgresDeadLetterStore } from "./dead-letter-store";
+import { extraStores } from "./extra-stores.test-helper";
+import { createPostgresFlowStore } from "./flow-store";
 import { createPostgresIdempotencyStore } from "./idempotency-store";
 import { createPostgresInboxStore } from "./inbox-store";
 import { migrate } from "./migrations";
@@ -40,6 +43,8 @@ function suites(engine: string, open: () => Promise<SqlDatabase>) {
     createPostgresInboxStore({ ...(await fresh()), clock }),
   );
   describeDeadLetterStoreConformance(engine, async () => createPostgresDeadLetterStore(await fresh()));
+  describeFlowStoreConformance(engine, async () => createPostgresFlowStore(await fresh()));
+  extraStores(engine, fresh);
   describeOutboxConformance(engine, async ({ clock }) => {
     const { db: database, schema } = await fresh();
     const outbox = createPostgresOutbox({ db: database, schema, clock });

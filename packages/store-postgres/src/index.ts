@@ -13,7 +13,11 @@
  *
  * @module
  */
+export * from "./checkpoint-store";
+export * from "./control-number-store";
+export * from "./cross-reference-store";
 export * from "./dead-letter-store";
+export * from "./flow-store";
 export * from "./idempotency-store";
 export * from "./inbox-store";
 export * from "./migrations";

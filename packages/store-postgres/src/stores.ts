@@ -1,5 +1,9 @@
-import type { DeadLetterStore, IdempotencyStore, InboxStore } from "@distro/core";
+import type { DeadLetterStore, FlowStore, IdempotencyStore, InboxStore } from "@distro/core";
+import { createPostgresCheckpointStore, type PostgresCheckpointStore } from "./checkpoint-store";
+import { createPostgresControlNumberStore } from "./control-number-store";
+import { type CrossReferenceStore, createPostgresCrossReferenceStore } from "./cross-reference-store";
 import { createPostgresDeadLetterStore } from "./dead-letter-store";
+import { createPostgresFlowStore } from "./flow-store";
 import { createPostgresIdempotencyStore } from "./idempotency-store";
 import { createPostgresInboxStore } from "./inbox-store";
 import { migrate, type SchemaOptions } from "./migrations";
@@ -28,6 +32,14 @@ export interface PostgresStores {
   outbox: PostgresOutbox;
   /** Dead letters. */
   deadLetters: DeadLetterStore;
+  /** Process manager state. */
+  flows: FlowStore;
+  /** Sync job checkpoints. */
+  checkpoints: PostgresCheckpointStore;
+  /** Identifier cross-references. */
+  crossReferences: CrossReferenceStore;
+  /** EDI control numbers. */
+  controlNumbers: { next(partner: string, kind: string): Promise<number> };
 }
 
 /**
@@ -55,5 +67,9 @@ export async function createPostgresStores(settings: PostgresStoresSettings): Pr
     inbox: createPostgresInboxStore(shared),
     outbox: createPostgresOutbox(shared),
     deadLetters: createPostgresDeadLetterStore(shared),
+    flows: createPostgresFlowStore(shared),
+    checkpoints: createPostgresCheckpointStore(shared),
+    crossReferences: createPostgresCrossReferenceStore(shared),
+    controlNumbers: createPostgresControlNumberStore(shared),
   };
 }

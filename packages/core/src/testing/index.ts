@@ -10,3 +10,4 @@ export * from "./manual-clock";
 export * from "./store-conformance";
 export * from "./transport-conformance";
 export * from "./wait-until";
+export * from "./flow-store-conformance";

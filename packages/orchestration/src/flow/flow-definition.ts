@@ -1,5 +1,4 @@
-import { DistroError, type RetryPolicy } from "@distro/core";
-import type { FlowInstance } from "./flow-store";
+import { DistroError, type FlowInstance, type RetryPolicy } from "@distro/core";
 
 /** What a step's code sees: the flow's input, the results of earlier steps, and the instance. */
 export interface StepContext<Input> {

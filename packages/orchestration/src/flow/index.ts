@@ -1,3 +1,2 @@
 export * from "./flow-definition";
-export * from "./flow-store";
 export * from "./process-manager";

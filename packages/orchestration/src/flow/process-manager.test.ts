@@ -1,7 +1,6 @@
-import { DistroError, RateLimitedError, retryPolicy } from "@distro/core";
+import { createMemoryFlowStore, DistroError, RateLimitedError, retryPolicy } from "@distro/core";
 import { describe, expect, it } from "vitest";
 import { defineFlow, FlowHold, task, waitFor } from "./flow-definition";
-import { createMemoryFlowStore } from "./flow-store";
 import { createProcessManager, type FlowAuditEntry } from "./process-manager";
 
 const fastRetry = retryPolicy({ maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, jitter: "none" });

@@ -1,5 +1,10 @@
 import {
+  createMemoryFlowStore,
   DistroError,
+  type FlowEvent,
+  type FlowFilter,
+  type FlowInstance,
+  type FlowStore,
   isRetryable,
   newCorrelationId,
   type RetryPolicy,
@@ -17,13 +22,6 @@ import {
   type StepContext,
   type TaskStep,
 } from "./flow-definition";
-import {
-  createMemoryFlowStore,
-  type FlowEvent,
-  type FlowFilter,
-  type FlowInstance,
-  type FlowStore,
-} from "./flow-store";
 
 /** The outcomes a flow step leaves in the audit trail. */
 export type FlowAuditOutcome =

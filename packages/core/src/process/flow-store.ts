@@ -1,4 +1,5 @@
-import { ConflictError, type SerializedError } from "@distro/core";
+import type { SerializedError } from "../errors/distro-error";
+import { ConflictError } from "../errors/kinds";
 
 /** Where a flow instance stands. */
 export type FlowStatus = "running" | "waiting" | "held" | "completed" | "failed" | "compensated";
