@@ -6,7 +6,7 @@ import { type Customer, customerAncestors } from "./customer";
 import { gtin13, SAMPLE_ENTITIES, sscc18 } from "./fixtures/samples";
 import { gs1CheckDigit, isValidGs1Key } from "./gs1";
 import { inventoryKey } from "./inventory";
-import { dueDateFor, invoiceTotals } from "./invoice";
+import { dueDateFor, invoiceTotalMismatches, invoiceTotals } from "./invoice";
 import { convertQuantity, GtinSchema } from "./item";
 import {
   parseCreditMemo,
@@ -253,6 +253,21 @@ describe("Inventory, shipments, invoices, returns and credit memos", () => {
       shipping: { amount: "12", currency: "USD" },
       total: { amount: "16.02", currency: "USD" },
     });
+    expect(invoiceTotalMismatches(invoice)).toEqual([]);
+    const stated = parseInvoice({
+      ...SAMPLE_ENTITIES.Invoice,
+      statedTotals: {
+        subtotal: { amount: "3.750", currency: "USD" },
+        tax: { amount: "0.28", currency: "USD" },
+        total: { amount: "16.03", currency: "USD" },
+      },
+    });
+    expect(
+      invoiceTotalMismatches(stated).map((mismatch) => [mismatch.field, mismatch.computed.amount]),
+    ).toEqual([
+      ["tax", "0.27"],
+      ["total", "16.02"],
+    ]);
     expect(dueDateFor("2026-01-31", { netDays: 30 })).toBe("2026-03-02");
     expect(dueDateFor("2028-02-01", { netDays: 28 })).toBe("2028-02-29");
     expect(dueDateFor("2026-12-15", { netDays: 30 })).toBe("2027-01-14");

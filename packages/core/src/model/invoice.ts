@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CurrencyCodeSchema, MoneySchema } from "../money/money";
+import { compareDecimal } from "../money/decimal";
+import { CurrencyCodeSchema, type Money, MoneySchema } from "../money/money";
 import { BillingLineSchema, billingTotals, checkBillingCurrency } from "./billing";
 import {
   AddressSchema,
@@ -69,6 +70,44 @@ export type Invoice = z.infer<typeof InvoiceSchema>;
  */
 export function invoiceTotals(invoice: Invoice): DocumentTotals {
   return billingTotals(invoice);
+}
+
+/** One total an invoice states differently from what its lines add up to. */
+export interface InvoiceTotalMismatch {
+  /** Which total. */
+  field: "subtotal" | "tax" | "total";
+  /** What the invoice says. */
+  stated: Money;
+  /** What its lines add up to (exact, rounded half-even to the minor unit). */
+  computed: Money;
+}
+
+/**
+ * Compares the totals an invoice states (`statedTotals`) with what its lines add up to,
+ * for reconciliation: an ERP that rounds per line, or a mapping that dropped a line,
+ * shows up here. Amounts are compared numerically (`"3.50"` equals `"3.5"`).
+ *
+ * @param invoice - the invoice
+ * @returns the totals that differ (empty when they agree or none are stated)
+ * @example
+ * ```ts
+ * for (const mismatch of invoiceTotalMismatches(invoice)) {
+ *   console.warn(`${mismatch.field}: stated ${mismatch.stated.amount}, computed ${mismatch.computed.amount}`);
+ * }
+ * ```
+ */
+export function invoiceTotalMismatches(invoice: Invoice): InvoiceTotalMismatch[] {
+  const stated = invoice.statedTotals;
+  if (stated === undefined) return [];
+  const computed = invoiceTotals(invoice);
+  const out: InvoiceTotalMismatch[] = [];
+  for (const field of ["subtotal", "tax", "total"] as const) {
+    const same =
+      stated[field].currency === computed[field].currency &&
+      compareDecimal(stated[field].amount, computed[field].amount) === 0;
+    if (!same) out.push({ field, stated: stated[field], computed: computed[field] });
+  }
+  return out;
 }
 
 /**
