@@ -117,6 +117,28 @@ describe("streamEdi", () => {
     expect(largest).toBe(47);
   });
 
+  it("random bytes in random chunks: transactions or a ValidationError, nothing else", async () => {
+    const prefix = Buffer.from(
+      "ISA*00*          *00*          *ZZ*A              *ZZ*B              *260105*1200*U*00401*000000001*0*P*>~",
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 500 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 4 }),
+        async (withHeader, bytes, sizes) => {
+          const input = withHeader ? Buffer.concat([prefix, Buffer.from(bytes)]) : Buffer.from(bytes);
+          try {
+            await collect(Readable.from(chunk(input, sizes)));
+          } catch (error) {
+            expect(error).toBeInstanceOf(ValidationError);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("throws a typed error for input with no interchange", async () => {
     await expect(collect("hello world")).rejects.toBeInstanceOf(ValidationError);
     await expect(collect(Readable.from([]))).rejects.toBeInstanceOf(ValidationError);
