@@ -159,6 +159,36 @@ describe("WMS REST / webhook adapter against the WMS simulator", () => {
     expect(await adapter.state("O-7")).toMatchObject({ status: "shipped", exception: "Short 40 units" });
   });
 
+  it("implements the WmsSystem v1 port: fulfilment requests and web-standard Request webhooks", async () => {
+    expect([adapter.specificationVersion, adapter.system]).toEqual(["v1", "wms-rest"]);
+    const { id } = await adapter.requestFulfillment({
+      id: "F-1",
+      orderId: "O-8",
+      erpOrderNumber: "S-ORD101001",
+      locationId: "EAST",
+      shipTo: { line1: "1 Dock Rd", city: "Dayton", country: "US" },
+      lines: [{ lineNumber: 1, sku: "BOLT-M8", quantity: "5", uom: "EA" }],
+    });
+    expect(wms.orders().find((entry) => entry.id === id)).toMatchObject({
+      referenceId: "O-8",
+      orderNumber: "S-ORD101001",
+    });
+    const delivery = wms.event("ship", "O-8", { trackingNumber: "1Z1" });
+    const request = () =>
+      new Request("http://localhost/wms", { method: "POST", headers: delivery.headers, body: delivery.body });
+    const events = await adapter.receiveWebhook(request());
+    expect(events).toEqual([
+      { id: delivery.id, type: "shipped", orderId: "O-8", occurredAt: expect.any(String) },
+    ]);
+    expect(await adapter.receiveWebhook(request())).toEqual([]);
+    const forged = wms.forge(delivery);
+    await expect(
+      adapter.receiveWebhook(
+        new Request("http://localhost/wms", { method: "POST", headers: forged.headers, body: forged.body }),
+      ),
+    ).rejects.toMatchObject({ code: "SIGNATURE_INVALID" });
+  });
+
   it("any order and duplication of pick, pack and ship ends in the furthest status", () => {
     const kinds = ["picked", "packed", "shipped"] as const;
     fc.assert(

@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import {
+  type WmsEvent as CanonicalWmsEvent,
   createMemoryIdempotencyStore,
   type DeadLetterStore,
+  type FulfillmentRequest,
   type IdempotencyStore,
   idempotent,
   isNetworkError,
@@ -15,6 +17,7 @@ import {
   UpstreamError,
   ValidationError,
   type ValidationIssue,
+  type WmsSystemV1,
 } from "@distro/core";
 import type { z } from "zod";
 import { applyFulfilmentEvent, type FulfilmentEvent, type FulfilmentState } from "./fulfilment-state";
@@ -90,10 +93,12 @@ export type WmsWebhookOutcome =
   | { kind: "duplicate"; messageId: string }
   | { kind: "dead-lettered"; messageId: string; reason: string };
 
-/** The REST / webhook WMS adapter. */
-export interface WmsRest {
+/** The REST / webhook WMS adapter; it implements core's `WmsSystem` port (v1). */
+export interface WmsRest extends WmsSystemV1 {
   /** The port version this adapter implements. */
   readonly specificationVersion: "v1";
+  /** The system name. */
+  readonly system: "wms-rest";
   /** Sends a fulfilment request for an order (idempotent: the order id is the `Idempotency-Key`). */
   requestFulfilment(order: Order, options?: { shippingMethod?: string }): Promise<{ wmsOrderId: string }>;
   /** Asks the WMS to cancel an order's fulfilment. */
@@ -283,8 +288,59 @@ export function createWmsRest(settings: WmsRestSettings): WmsRest {
     return { kind: "dead-lettered", messageId, reason };
   };
 
-  return {
+  const sendRequest = async (request: WmsFulfilmentOrder, key: string): Promise<string> => {
+    const answer = (await call("POST", "/fulfillment_orders", request, key)) as { id?: unknown } | undefined;
+    if (answer === undefined || (typeof answer.id !== "string" && typeof answer.id !== "number")) {
+      throw new ValidationError("WMS answered a fulfilment request without an id", [
+        { code: "invalid_type", path: ["id"], message: "Expected the WMS order id" },
+      ]);
+    }
+    const existing = await states.get(request.reference_id);
+    if (!existing) await states.set({ orderId: request.reference_id, status: "requested", applied: [] });
+    return String(answer.id);
+  };
+
+  let handleWebhook: WmsRest["handleWebhook"];
+
+  const adapter: WmsRest = {
     specificationVersion: "v1",
+    system: "wms-rest",
+
+    async requestFulfillment(request: FulfillmentRequest) {
+      const body: WmsFulfilmentOrder = {
+        reference_id: request.orderId,
+        order_number: request.erpOrderNumber ?? request.orderId,
+        shipping_method: request.carrierService ?? "Standard",
+        recipient: {
+          name: request.shipTo.name ?? request.shipTo.company ?? request.orderId,
+          address: {
+            address1: request.shipTo.line1,
+            ...(request.shipTo.line2 ? { address2: request.shipTo.line2 } : {}),
+            city: request.shipTo.city,
+            ...(request.shipTo.region ? { state: request.shipTo.region } : {}),
+            ...(request.shipTo.postalCode ? { zip_code: request.shipTo.postalCode } : {}),
+            country: request.shipTo.country,
+          },
+        },
+        products: request.lines.map((line) => ({ reference_id: line.sku, quantity: line.quantity })),
+      };
+      return { id: await sendRequest(body, `fulfil-${request.id}`) };
+    },
+
+    async receiveWebhook(request: Request): Promise<CanonicalWmsEvent[]> {
+      const body = new Uint8Array(await request.arrayBuffer());
+      const outcome = await handleWebhook({ body, headers: request.headers });
+      if (outcome.kind !== "applied") return [];
+      return [
+        {
+          id: outcome.messageId,
+          type: outcome.event.kind,
+          orderId: outcome.event.orderId,
+          occurredAt: new Date(clock()).toISOString(),
+          ...(outcome.event.reason ? { reason: outcome.event.reason } : {}),
+        },
+      ];
+    },
 
     async requestFulfilment(order, options = {}) {
       const request: WmsFulfilmentOrder = {
@@ -328,86 +384,88 @@ export function createWmsRest(settings: WmsRestSettings): WmsRest {
       );
     },
 
-    async handleWebhook(delivery) {
-      const body =
-        typeof delivery.body === "string" ? delivery.body : Buffer.from(delivery.body).toString("utf8");
-      const signature = header(delivery.headers, "x-shiphero-hmac-sha256");
-      if (!signature) throw new SignatureError("WMS webhook has no X-Shiphero-Hmac-Sha256 header");
-      const expected = Buffer.from(signWmsWebhook(delivery.body, settings.webhookSecret), "base64");
-      const given = Buffer.from(signature, "base64");
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new SignatureError("WMS webhook signature does not match its body");
-      }
-      const messageId = header(delivery.headers, "x-shiphero-message-id");
-      if (!messageId) {
-        return deadLetter("(none)", body, "no X-Shiphero-Message-Id header", [
-          {
-            code: "missing_header",
-            path: ["headers", "x-shiphero-message-id"],
-            message: "Required for deduplication",
-          },
-        ]);
-      }
-      let raw: unknown;
-      try {
-        raw = JSON.parse(body);
-      } catch {
-        return deadLetter(messageId, body, "body is not JSON", [
-          { code: "invalid_json", path: ["body"], message: "Not JSON" },
-        ]);
-      }
-      const topic = header(delivery.headers, "x-webhook-topic");
-      if (topic && typeof raw === "object" && raw !== null && !("topic" in raw)) raw = { ...raw, topic };
-      const type =
-        (raw as { webhook_type?: unknown } | null)?.webhook_type ??
-        (raw as { topic?: unknown } | null)?.topic;
-      const schema = typeof type === "string" ? WMS_EVENT_SCHEMAS[type] : undefined;
-      if (schema === undefined) {
-        return deadLetter(messageId, body, `unknown WMS event type ${JSON.stringify(type ?? null)}`, [
-          {
-            code: "unknown_event",
-            path: ["webhook_type"],
-            message: `Unknown event type ${JSON.stringify(type ?? null)}`,
-          },
-        ]);
-      }
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) {
-        return deadLetter(
-          messageId,
-          body,
-          `malformed ${String(type)} event`,
-          parsed.error.issues.map((issue) => ({
-            code: issue.code,
-            path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
-            message: issue.message,
-          })),
-        );
-      }
-      const event = toEvent(messageId, parsed.data);
-      let ran = false;
-      const state = await idempotent(
-        async () => {
-          ran = true;
-          const next = applyFulfilmentEvent(await states.get(event.orderId), event);
-          await states.set(next);
-          await settings.onEvent?.(event, next);
-          return next;
-        },
-        {
-          store: dedupe,
-          key: messageId,
-          scope: { system: "wms", operation: "webhook" },
-          retentionMs: 7 * 86_400_000,
-          inProgressExpiryMs: 60_000,
-          waitForInFlightMs: 30_000,
-          clock: { now: clock },
-        },
-      );
-      if (!ran) return { kind: "duplicate", messageId };
-      return { kind: "applied", messageId, event, state };
-    },
+    handleWebhook: (delivery) => handleWebhook(delivery),
 
     state: (orderId) => states.get(orderId),
   };
+
+  handleWebhook = async (delivery) => {
+    const body =
+      typeof delivery.body === "string" ? delivery.body : Buffer.from(delivery.body).toString("utf8");
+    const signature = header(delivery.headers, "x-shiphero-hmac-sha256");
+    if (!signature) throw new SignatureError("WMS webhook has no X-Shiphero-Hmac-Sha256 header");
+    const expected = Buffer.from(signWmsWebhook(delivery.body, settings.webhookSecret), "base64");
+    const given = Buffer.from(signature, "base64");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new SignatureError("WMS webhook signature does not match its body");
+    }
+    const messageId = header(delivery.headers, "x-shiphero-message-id");
+    if (!messageId) {
+      return deadLetter("(none)", body, "no X-Shiphero-Message-Id header", [
+        {
+          code: "missing_header",
+          path: ["headers", "x-shiphero-message-id"],
+          message: "Required for deduplication",
+        },
+      ]);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(body);
+    } catch {
+      return deadLetter(messageId, body, "body is not JSON", [
+        { code: "invalid_json", path: ["body"], message: "Not JSON" },
+      ]);
+    }
+    const topic = header(delivery.headers, "x-webhook-topic");
+    if (topic && typeof raw === "object" && raw !== null && !("topic" in raw)) raw = { ...raw, topic };
+    const type =
+      (raw as { webhook_type?: unknown } | null)?.webhook_type ?? (raw as { topic?: unknown } | null)?.topic;
+    const schema = typeof type === "string" ? WMS_EVENT_SCHEMAS[type] : undefined;
+    if (schema === undefined) {
+      return deadLetter(messageId, body, `unknown WMS event type ${JSON.stringify(type ?? null)}`, [
+        {
+          code: "unknown_event",
+          path: ["webhook_type"],
+          message: `Unknown event type ${JSON.stringify(type ?? null)}`,
+        },
+      ]);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      return deadLetter(
+        messageId,
+        body,
+        `malformed ${String(type)} event`,
+        parsed.error.issues.map((issue) => ({
+          code: issue.code,
+          path: issue.path.map((part) => (typeof part === "symbol" ? String(part) : part)),
+          message: issue.message,
+        })),
+      );
+    }
+    const event = toEvent(messageId, parsed.data);
+    let ran = false;
+    const state = await idempotent(
+      async () => {
+        ran = true;
+        const next = applyFulfilmentEvent(await states.get(event.orderId), event);
+        await states.set(next);
+        await settings.onEvent?.(event, next);
+        return next;
+      },
+      {
+        store: dedupe,
+        key: messageId,
+        scope: { system: "wms", operation: "webhook" },
+        retentionMs: 7 * 86_400_000,
+        inProgressExpiryMs: 60_000,
+        waitForInFlightMs: 30_000,
+        clock: { now: clock },
+      },
+    );
+    if (!ran) return { kind: "duplicate", messageId };
+    return { kind: "applied", messageId, event, state };
+  };
+  return adapter;
 }
