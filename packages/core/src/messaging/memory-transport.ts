@@ -17,6 +17,15 @@ export interface MemoryTransportOptions {
   capacity?: number;
 }
 
+const ACCEPTED: Promise<void> = Promise.resolve();
+
+function enqueue(targets: readonly Subscription[], message: TransportMessage): void {
+  for (const subscription of targets) {
+    subscription.queue.push({ body: message.body, key: message.key, deliveryCount: 1 });
+    subscription.schedule();
+  }
+}
+
 interface Entry {
   body: string;
   key: string | undefined;
@@ -204,27 +213,32 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
   };
 
   return {
-    async publish(message: TransportMessage, publishOptions?: TransportPublishOptions) {
-      if (closed) throw refuse();
+    publish(message: TransportMessage, publishOptions?: TransportPublishOptions): Promise<void> {
+      if (closed) return Promise.reject(refuse());
       let targets: Subscription[];
       if (publishOptions?.subscription !== undefined) {
         const target = subscriptions.get(publishOptions.subscription);
         if (target === undefined) {
-          throw new DistroError(
-            "SUBSCRIPTION_NOT_FOUND",
-            `No subscription named ${publishOptions.subscription}`,
-            { details: { subscription: publishOptions.subscription } },
+          return Promise.reject(
+            new DistroError(
+              "SUBSCRIPTION_NOT_FOUND",
+              `No subscription named ${publishOptions.subscription}`,
+              {
+                details: { subscription: publishOptions.subscription },
+              },
+            ),
           );
         }
         targets = [target];
       } else {
         targets = [...subscriptions.values()];
       }
-      if (targets.some((subscription) => !subscription.hasRoom())) await waitForRoom(targets);
       for (const subscription of targets) {
-        subscription.queue.push({ body: message.body, key: message.key, deliveryCount: 1 });
-        subscription.schedule();
+        if (!subscription.hasRoom()) return waitForRoom(targets).then(() => enqueue(targets, message));
       }
+      enqueue(targets, message);
+      // Accepted at once: the shared settled promise costs no allocation per message.
+      return ACCEPTED;
     },
     async subscribe(
       name: string,
