@@ -67,7 +67,7 @@ export interface InboxStore {
 
 /** Settings of {@link createMemoryInboxStore}. */
 export interface MemoryInboxStoreOptions {
-  /** At most this many messages are remembered; the oldest are forgotten first (default 100,000). */
+  /** At most this many messages are remembered per subscriber; the oldest are forgotten first (default 100,000). */
   maxEntries?: number;
   /** Finished messages are forgotten after this long (default 7 days). */
   retentionMs?: number;
@@ -99,11 +99,26 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
   const maxEntries = Math.max(1, options.maxEntries ?? 100_000);
   const retentionMs = options.retentionMs ?? 7 * 86_400_000;
   const clock = options.clock ?? Date;
-  const entries = new BoundedMap<InboxEntry>(maxEntries);
+  // One bounded map per subscriber, keyed by the message key as given: no joined key is
+  // built (and hashed) per call.
+  const subscribers = new Map<string, BoundedMap<InboxEntry>>();
+  const entriesOf = (subscriber: string): BoundedMap<InboxEntry> => {
+    let entries = subscribers.get(subscriber);
+    if (entries === undefined) {
+      entries = new BoundedMap<InboxEntry>(maxEntries);
+      subscribers.set(subscriber, entries);
+    }
+    return entries;
+  };
   let serial = 0;
 
-  const held = (id: string, token: string, now: number): InboxEntry | undefined => {
-    const entry = entries.get(id);
+  const held = (
+    entries: BoundedMap<InboxEntry>,
+    messageKey: string,
+    token: string,
+    now: number,
+  ): InboxEntry | undefined => {
+    const entry = entries.get(messageKey);
     if (entry === undefined || entry.outcome !== undefined || entry.token !== token || entry.until <= now) {
       return undefined;
     }
@@ -112,34 +127,34 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
 
   return {
     async begin(subscriber, messageKey, leaseMs) {
-      const id = `${subscriber}\u0000${messageKey}`;
+      const entries = entriesOf(subscriber);
       const now = clock.now();
-      const entry = entries.get(id);
+      const entry = entries.get(messageKey);
       if (entry !== undefined && entry.until > now) {
         if (entry.outcome !== undefined) return { status: "done", outcome: entry.outcome };
         return { status: "busy", retryAfterMs: entry.until - now };
       }
       serial += 1;
       const token = String(serial);
-      entries.set(id, { token, outcome: undefined, until: now + leaseMs });
+      entries.set(messageKey, { token, outcome: undefined, until: now + leaseMs });
       return { status: "acquired", token };
     },
     async complete(subscriber, messageKey, token, outcome) {
       const now = clock.now();
-      const entry = held(`${subscriber}\u0000${messageKey}`, token, now);
+      const entry = held(entriesOf(subscriber), messageKey, token, now);
       if (entry === undefined) return false;
       entry.outcome = outcome;
       entry.until = now + retentionMs;
       return true;
     },
     async release(subscriber, messageKey, token) {
-      const id = `${subscriber}\u0000${messageKey}`;
-      if (held(id, token, clock.now()) === undefined) return false;
-      entries.delete(id);
+      const entries = entriesOf(subscriber);
+      if (held(entries, messageKey, token, clock.now()) === undefined) return false;
+      entries.delete(messageKey);
       return true;
     },
     async forget(subscriber, messageKey) {
-      entries.delete(`${subscriber}\u0000${messageKey}`);
+      subscribers.get(subscriber)?.delete(messageKey);
     },
   };
 }
