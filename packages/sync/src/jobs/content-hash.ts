@@ -1,18 +1,40 @@
 import { createHash } from "node:crypto";
 
+const quotedKeys = new Map<string, string>();
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 function stable(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
   if (value === null || typeof value !== "object") {
     return value === undefined ? "null" : JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) out += ",";
+      out += stable(value[index]);
+    }
+    return `${out}]`;
+  }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
   let out = "{";
+  let first = true;
   for (const key of keys) {
     const field = record[key];
     if (field === undefined) continue;
-    if (out.length > 1) out += ",";
-    out += `${JSON.stringify(key)}:${stable(field)}`;
+    if (!first) out += ",";
+    first = false;
+    out += quoteKey(key) + stable(field);
   }
   return `${out}}`;
 }

@@ -16,7 +16,7 @@ const toItem = (row: Record<string, string>) => ({
 const HEADER = "sku,name,uom,gtin,list_price,currency\n";
 
 describe("CSV batch load", () => {
-  it("validates each row to the canonical Item, collecting bad rows with row, line and issue without stopping", async () => {
+  it("validates each row to the canonical Item, collecting bad rows with row number and issue without stopping", async () => {
     const csv =
       HEADER +
       "BOLT-M8,Hex bolt M8,EA,4006381333931,0.0125,USD\n" +
@@ -39,10 +39,10 @@ describe("CSV batch load", () => {
     expect(batches[0]?.[1]?.listPrice).toEqual({ amount: "0.004", currency: "USD" });
     const byRow = report.issues.map((issue) => [issue.row, issue.line, issue.code, issue.path.join(".")]);
     expect(byRow).toEqual([
-      [3, 4, "custom", "gtin"],
+      [3, undefined, "custom", "gtin"],
       [4, 5, "malformed_row", ""],
-      [5, 6, "too_small", "name"],
-      [5, 6, "custom", "listPrice.amount"],
+      [5, undefined, "too_small", "name"],
+      [5, undefined, "custom", "listPrice.amount"],
     ]);
     expect(report.issues[1]?.message).toMatch(/column/i);
   });
@@ -116,6 +116,21 @@ describe("CSV batch load", () => {
     });
     expect(report).toMatchObject({ valid: 1, invalid: 1 });
     expect(report.issues[0]).toMatchObject({ row: 2, code: "malformed_row" });
+  });
+
+  it("lets the target's own failure through unchanged", async () => {
+    const failure = new Error("catalog down");
+    await expect(
+      loadCsv({
+        input: Readable.from([`${HEADER}A,Alpha,EA,,1.00,USD\n`]),
+        schema: ItemSchema,
+        toRecord: toItem,
+        keyOf: (item) => item.sku,
+        write: async () => {
+          throw failure;
+        },
+      }),
+    ).rejects.toBe(failure);
   });
 
   it("turns a failing input stream into a typed error", async () => {

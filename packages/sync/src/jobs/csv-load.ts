@@ -8,8 +8,8 @@ import { type RecordSchema, toValidationIssues } from "./record-schema";
 export interface CsvRowIssue {
   /** The data row number (1-based, header excluded). */
   row: number;
-  /** The line in the file where the row ends (1-based). */
-  line: number;
+  /** The line in the file where a malformed row ends (1-based), as csv-parse reports it. */
+  line?: number;
   /** `malformed_row` for CSV syntax, else the schema's issue code. */
   code: string;
   /** The field path inside the record (empty for a malformed row). */
@@ -82,12 +82,6 @@ export interface CsvLoadReport {
   issuesDropped: number;
 }
 
-interface ParsedRow {
-  row: number;
-  line: number;
-  cells: Record<string, string>;
-}
-
 /**
  * Loads a CSV file as a stream: each row is parsed (csv-parse, header row = column
  * names), validated to the canonical model, hashed and diffed against the previous load;
@@ -135,9 +129,14 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
     if (report.issues.length < maxIssues) report.issues.push(found);
     else report.issuesDropped++;
   };
-  let rowNumber = 0;
+  // Rows are numbered without csv-parse's per-record info (it costs as much as parsing):
+  // a malformed row is skipped while parsing, ahead of the rows still being consumed, so
+  // each skip is queued with the number of good records parsed before it.
+  const skips: { before: number; line: number | undefined; message: string }[] = [];
+  let consumed = 0;
+  let skipped = 0;
   const dialect = settings.csv ?? {};
-  const options: CsvOptions<ParsedRow, Record<string, string>> = {
+  const options: CsvOptions = {
     delimiter: dialect.delimiter ?? ",",
     quote: dialect.quote ?? '"',
     escape: dialect.escape ?? '"',
@@ -147,26 +146,31 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
     skip_empty_lines: true,
     columns: true,
     skip_records_with_error: true,
-    on_record: (cells, context) => {
-      rowNumber++;
-      return { row: rowNumber, line: context.lines, cells };
-    },
     on_skip: (error: CsvError | undefined) => {
-      rowNumber++;
-      report.rows++;
-      report.invalid++;
-      const line = typeof error?.lines === "number" ? error.lines : 0;
-      addIssue({
-        row: rowNumber,
-        line,
-        code: "malformed_row",
-        path: [],
+      skips.push({
+        before: typeof error?.records === "number" ? error.records : consumed,
+        line: typeof error?.lines === "number" ? error.lines : undefined,
         message: error?.message ?? "Malformed CSV row",
       });
       return undefined;
     },
   };
-  const parser = parse(options as unknown as CsvOptions);
+  const parser = parse(options);
+  const takeSkips = (upTo: number) => {
+    while (skips.length > 0 && skips[0]!.before <= upTo) {
+      const skip = skips.shift()!;
+      skipped++;
+      report.rows++;
+      report.invalid++;
+      addIssue({
+        row: skip.before + skipped,
+        ...(skip.line === undefined ? {} : { line: skip.line }),
+        code: "malformed_row",
+        path: [],
+        message: skip.message,
+      });
+    }
+  };
 
   let batch: { record: T; key: string; hash: string }[] = [];
   const flush = async () => {
@@ -210,45 +214,50 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
   })();
 
   const toRecord = settings.toRecord ?? ((row: Record<string, string>) => row);
-  try {
-    for await (const parsed of parser as AsyncIterable<ParsedRow>) {
-      report.rows++;
-      const result = settings.schema.safeParse(toRecord(parsed.cells));
-      if (!result.success) {
-        report.invalid++;
-        for (const found of toValidationIssues(result.error.issues) as ValidationIssue[]) {
-          addIssue({
-            row: parsed.row,
-            line: parsed.line,
-            code: found.code,
-            path: found.path,
-            message: found.message,
-          });
-        }
-        continue;
-      }
-      report.valid++;
-      batch.push({ record: result.data, key: settings.keyOf(result.data), hash: contentHash(result.data) });
-      if (batch.length >= batchSize) await flush();
+  // Only the parser's own failures are caught here; toRecord, write and the stores throw through.
+  let parseFailure: unknown;
+  const rows = (async function* () {
+    try {
+      for await (const cells of parser as AsyncIterable<Record<string, string>>) yield cells;
+    } catch (error) {
+      parseFailure = error;
     }
-  } catch (error) {
-    const csvError = error as Partial<CsvError>;
+  })();
+  for await (const cells of rows) {
+    takeSkips(consumed);
+    consumed++;
+    report.rows++;
+    const row = consumed + skipped;
+    const result = settings.schema.safeParse(toRecord(cells));
+    if (!result.success) {
+      report.invalid++;
+      for (const found of toValidationIssues(result.error.issues) as ValidationIssue[]) {
+        addIssue({ row, code: found.code, path: found.path, message: found.message });
+      }
+      continue;
+    }
+    report.valid++;
+    batch.push({ record: result.data, key: settings.keyOf(result.data), hash: contentHash(result.data) });
+    if (batch.length >= batchSize) await flush();
+  }
+  takeSkips(Number.POSITIVE_INFINITY);
+  if (parseFailure !== undefined) {
+    const csvError = parseFailure as Partial<CsvError>;
     if (typeof csvError.code !== "string" || !csvError.code.startsWith("CSV_")) {
       throw new DistroError("SOURCE_READ_FAILED", "Reading the CSV input failed", {
-        cause: error,
+        cause: parseFailure,
         retryable: true,
       });
     }
     // A syntax error csv-parse cannot skip past (an unclosed quote at the end of the file).
-    rowNumber++;
     report.rows++;
     report.invalid++;
     addIssue({
-      row: rowNumber,
-      line: typeof csvError.lines === "number" ? csvError.lines : 0,
+      row: consumed + skipped + 1,
+      ...(typeof csvError.lines === "number" ? { line: csvError.lines } : {}),
       code: "malformed_row",
       path: [],
-      message: csvError.message ?? String(error),
+      message: csvError.message ?? String(parseFailure),
     });
   }
   await feed;
