@@ -55,7 +55,7 @@ export interface Contract<Schema extends z.ZodType = z.ZodType, Previous = unkno
   /**
    * The payload's JSON Schema (draft 2020-12), computed once.
    *
-   * @returns the JSON Schema document
+   * @returns a fresh copy of the JSON Schema document
    */
   jsonSchema(): JsonSchema;
 }
@@ -126,7 +126,8 @@ export function defineContract<Schema extends z.ZodType, Previous = unknown>(
         title: name,
         ...(definition.description === undefined ? {} : { description: definition.description }),
       });
-      return cached;
+      // A copy, so a caller that edits the document cannot change what the registry compares.
+      return structuredClone(cached);
     },
   });
 }

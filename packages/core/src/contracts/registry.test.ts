@@ -57,6 +57,12 @@ describe("defineContract", () => {
     });
   });
 
+  it("hands out copies of its JSON Schema", () => {
+    const document = V2.jsonSchema();
+    document.required = [];
+    expect(V2.jsonSchema().required).toEqual(["sku", "qty"]);
+  });
+
   it("refuses bad types and versions", () => {
     const schema = z.object({});
     for (const bad of [
