@@ -1,14 +1,30 @@
-import { createMemoryFlowStore, DistroError, RateLimitedError, retryPolicy } from "@distro/core";
+import {
+  type AuditEntry,
+  createInMemoryAuditLog,
+  createMemoryFlowStore,
+  DistroError,
+  RateLimitedError,
+  retryPolicy,
+} from "@distro/core";
 import { describe, expect, it } from "vitest";
 import { defineFlow, FlowHold, task, waitFor } from "./flow-definition";
-import { createProcessManager, type FlowAuditEntry } from "./process-manager";
+import { createProcessManager } from "./process-manager";
 
 const fastRetry = retryPolicy({ maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 2, jitter: "none" });
 const noSleep = async () => {};
 
 function recorder() {
-  const entries: FlowAuditEntry[] = [];
-  return { entries, audit: { record: (entry: FlowAuditEntry) => void entries.push(entry) } };
+  const entries: (AuditEntry & { details: { phase: string } })[] = [];
+  const log = createInMemoryAuditLog();
+  const audit = {
+    record: async (entry: Parameters<typeof log.record>[0]) => {
+      const stored = await log.record(entry);
+      entries.push(stored as (typeof entries)[number]);
+      return stored;
+    },
+    list: log.list,
+  };
+  return { entries, audit };
 }
 
 describe("process manager", () => {
@@ -26,7 +42,9 @@ describe("process manager", () => {
     expect(instance.results).toEqual({ first: 40, second: 41 });
     expect(entries.every((entry) => entry.correlationId === "corr-1")).toBe(true);
     expect(
-      entries.filter((entry) => entry.outcome === "completed").map((entry) => [entry.step, entry.system]),
+      entries
+        .filter((entry) => entry.details.phase === "completed")
+        .map((entry) => [entry.step, entry.system]),
     ).toEqual([
       ["first", "erp"],
       ["second", "crm"],
@@ -88,7 +106,7 @@ describe("process manager", () => {
     const instance = await manager.start("flaky", {}, { id: "f-1" });
     expect(instance.status).toBe("completed");
     expect(attempts).toBe(3);
-    expect(entries.filter((entry) => entry.outcome === "retried")).toHaveLength(2);
+    expect(entries.filter((entry) => entry.details.phase === "retried")).toHaveLength(2);
   });
 
   it("holds for a person with the reason, then continues when released", async () => {

@@ -1,4 +1,6 @@
 import {
+  type AuditLog,
+  type AuditOutcome,
   createMemoryFlowStore,
   DistroError,
   type FlowEvent,
@@ -23,8 +25,8 @@ import {
   type TaskStep,
 } from "./flow-definition";
 
-/** The outcomes a flow step leaves in the audit trail. */
-export type FlowAuditOutcome =
+/** What happened at a step, as the flow records it (the `phase` detail of each audit entry). */
+export type FlowAuditPhase =
   | "started"
   | "completed"
   | "skipped"
@@ -37,40 +39,26 @@ export type FlowAuditOutcome =
   | "compensated"
   | "flow_completed";
 
-/** One line of the audit trail a flow writes. */
-export interface FlowAuditEntry {
-  /** The transaction's correlation id. */
-  correlationId: string;
-  /** The flow's name. */
-  flow: string;
-  /** The flow instance's id. */
-  instanceId: string;
-  /** The system the step talks to (`erp`, `wms`...), or the flow's name. */
-  system: string;
-  /** The step. */
-  step: string;
-  /** What happened. */
-  outcome: FlowAuditOutcome;
-  /** When (ISO 8601). */
-  at: string;
-  /** How long the step took, for completed and failed steps. */
-  durationMs?: number;
-  /** Extra facts (an error code, a reason, an attempt number). */
-  details?: Record<string, unknown>;
-}
-
-/** Where a flow writes its audit trail. */
-export interface FlowAuditSink {
-  /** Records one entry. */
-  record(entry: FlowAuditEntry): void | Promise<void>;
-}
+const OUTCOME_OF: Record<FlowAuditPhase, AuditOutcome | undefined> = {
+  started: undefined,
+  completed: "success",
+  skipped: "skipped",
+  retried: "retry",
+  waiting: "success",
+  received: "success",
+  held: "failure",
+  released: "success",
+  failed: "failure",
+  compensated: "success",
+  flow_completed: "success",
+};
 
 /** Settings of {@link createProcessManager}. */
 export interface ProcessManagerOptions {
   /** Where instances live; an in-memory store by default. */
   store?: FlowStore;
-  /** Where the audit trail goes. */
-  audit?: FlowAuditSink;
+  /** Where the audit trail goes: one entry per step outcome, keyed by correlation id. */
+  audit?: AuditLog;
   /** The retry policy of task steps that do not set their own. */
   retry?: RetryPolicy;
   /** The clock, in epoch milliseconds (for wait deadlines and audit times). */
@@ -145,21 +133,22 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
   const audit = async (
     instance: FlowInstance,
     step: string,
-    outcome: FlowAuditOutcome,
-    extra: Partial<FlowAuditEntry> = {},
+    phase: FlowAuditPhase,
+    extra: { durationMs?: number; details?: Record<string, unknown> } = {},
   ) => {
-    if (!options.audit) return;
+    const outcome = OUTCOME_OF[phase];
+    if (!options.audit || outcome === undefined) return;
     const definition = flows.get(instance.flow);
     const system = definition?.steps.find((candidate) => candidate.name === step)?.system ?? instance.flow;
     await options.audit.record({
       correlationId: instance.correlationId,
-      flow: instance.flow,
-      instanceId: instance.id,
       system,
       step,
       outcome,
       at: iso(),
-      ...extra,
+      actor: `flow:${instance.flow}`,
+      ...(extra.durationMs === undefined ? {} : { durationMs: extra.durationMs }),
+      details: { phase, instanceId: instance.id, ...(extra.details ?? {}) },
     });
   };
 

@@ -1,18 +1,19 @@
-import type {
-  BookingResult,
-  CommerceChannel,
-  CreditStatus,
-  CrmActivity,
-  CrmSystem,
-  ErpSystem,
-  FulfillmentRequest,
-  Invoice,
-  Order,
-  Shipment,
-  WmsSystem,
+import {
+  type BookingResult,
+  type CommerceChannel,
+  type CreditStatus,
+  type CrmActivity,
+  type CrmSystem,
+  createInMemoryAuditLog,
+  type ErpSystem,
+  type FulfillmentRequest,
+  type Invoice,
+  type Order,
+  type Shipment,
+  type WmsSystem,
 } from "@distro/core";
 import { describe, expect, it } from "vitest";
-import { createProcessManager, type FlowAuditEntry } from "../flow/process-manager";
+import { createProcessManager } from "../flow/process-manager";
 import { backorderOf, ORDER_TO_CASH_EVENTS, orderToCashFlow } from "./order-to-cash";
 
 const order: Order = {
@@ -161,8 +162,8 @@ describe("order-to-cash flow", () => {
   it("books, splits the backorder, fulfils, waits for the ship event, then posts shipment and invoice out", async () => {
     const { erp, bookCalls } = fakeErp({ "BOLT-M8-40": "300", "BRG-6204": "4" });
     const edges = fakeEdges();
-    const audit: FlowAuditEntry[] = [];
-    const manager = createProcessManager({ audit: { record: (entry) => void audit.push(entry) } });
+    const log = createInMemoryAuditLog();
+    const manager = createProcessManager({ audit: log });
     manager.register(orderToCashFlow({ erp, wms: edges.wms, channel: edges.channel, crm: edges.crm }));
 
     const waiting = await manager.start(
@@ -196,8 +197,9 @@ describe("order-to-cash flow", () => {
       "order_invoiced",
     ]);
     expect(bookCalls).toEqual(["shop:1001"]);
-    expect(new Set(audit.map((entry) => entry.correlationId))).toEqual(new Set(["c-1001"]));
-    expect(audit.filter((entry) => entry.outcome === "completed").map((entry) => entry.step)).toEqual([
+    const audit = await log.list({ correlationId: "c-1001" });
+    expect((await log.list()).length).toBe(audit.length);
+    expect(audit.filter((entry) => entry.details?.phase === "completed").map((entry) => entry.step)).toEqual([
       "credit-check",
       "book",
       "backorder-split",
