@@ -139,6 +139,24 @@ describe("streamEdi", () => {
     );
   });
 
+  it("reads Latin-1 bytes that arrive after valid UTF-8, and says so", async () => {
+    const head = Buffer.from(generate850Interchange(3, 2).split("ST*850*0003")[0]!, "utf8");
+    const tail = Buffer.from(
+      `ST*850*0003~\nBEG*00*SA*PO-\u00e9**20260105~\nSE*3*0003~\nGE*3*101~\nIEA*1*000000101~\n`,
+      "latin1",
+    );
+    const codes: string[] = [];
+    const items: StreamedTransaction[] = [];
+    for await (const item of streamEdi(Readable.from([head.subarray(0, 600), head.subarray(600), tail]), {
+      onIssue: (issue) => codes.push(issue.code),
+    })) {
+      items.push(item);
+    }
+    expect(codes).toEqual(["encoding_fallback"]);
+    expect(items).toHaveLength(3);
+    expect(items[2]!.transaction.segments[0]!.get(3)).toBe("PO-\u00e9");
+  });
+
   it("throws a typed error for input with no interchange", async () => {
     await expect(collect("hello world")).rejects.toBeInstanceOf(ValidationError);
     await expect(collect(Readable.from([]))).rejects.toBeInstanceOf(ValidationError);

@@ -72,6 +72,7 @@ class ChunkDecoder {
   private head: Uint8Array[] = [];
   private headLength = 0;
   private utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  /** Whether the bytes stopped being valid UTF-8 and the rest is read as Latin-1. */
   fellBack = false;
   /** Bytes of a byte order mark removed from the start. */
   bomBytes = 0;
@@ -167,7 +168,16 @@ export async function* streamEdi(
   };
   let started = false;
   for await (const chunk of chunksOf(source)) {
+    const fellBackBefore = decoder.fellBack;
     const { text, oneBytePerChar } = decoder.decode(chunk, false);
+    if (decoder.fellBack && !fellBackBefore) {
+      options.onIssue?.({
+        severity: "warning",
+        code: "encoding_fallback",
+        path: [],
+        message: "The stream is not valid UTF-8 from here on; the rest is read as Latin-1",
+      });
+    }
     if (text.length === 0) continue;
     sawText = true;
     scanner.feed(text, oneBytePerChar, false, started ? undefined : decoder.bomBytes);

@@ -3,7 +3,6 @@ import {
   type Delimiters,
   type EdiIssue,
   type EdiIssueSeverity,
-  type EdiStandard,
   type FunctionalGroup,
   type Interchange,
   Segment,
@@ -1007,5 +1006,3 @@ function isReleased(text: string, index: number, release: string): boolean {
   }
   return count % 2 === 1;
 }
-
-export type { EdiStandard };
