@@ -74,6 +74,16 @@ describe("decoding and detection", () => {
     expect(() => parseEdi(42 as unknown as string)).toThrow(ValidationError);
   });
 
+  it("reads CRLF used as the terminator, and writes it back byte for byte", () => {
+    const text = x12.replace(/~\n/g, "\r\n");
+    const document = parseEdi(text);
+    expect(document.interchanges[0]!.delimiters).toMatchObject({ segment: "\r", component: ">" });
+    expect(document.issues).toEqual([]);
+    const st = document.interchanges[0]!.groups[0]!.transactions[0]!.header;
+    expect([st.line, st.trailer]).toEqual([3, "\n"]);
+    expect(serializeEdiBytes(document).toString()).toBe(text);
+  });
+
   it("reports the segments a partner requires but the document lacks", () => {
     const document = parseEdi(x12);
     const issues = validateDocument(document, { requiredSegments: { "850": ["BEG", "PO1", "N1"] } });
