@@ -5,9 +5,9 @@
  * @module
  */
 export * from "./environment";
+export * from "./flow-store-conformance";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
 export * from "./store-conformance";
 export * from "./transport-conformance";
 export * from "./wait-until";
-export * from "./flow-store-conformance";
