@@ -8,12 +8,14 @@ import type { IdempotencyRecord } from "./store";
  *
  * @example
  * ```ts
- * import { IdempotencyKeyReuseError, isDistroError } from "@distro/core";
+ * import { type IdempotencyKeyReuseError, isDistroError } from "@distro/core";
  *
  * try {
  *   // await idempotent(...)
  * } catch (error) {
- *   if (error instanceof IdempotencyKeyReuseError) console.log(error.record.fingerprint);
+ *   if (isDistroError(error) && error.code === "IDEMPOTENCY_KEY_REUSED") {
+ *     console.log((error as IdempotencyKeyReuseError).record.status);
+ *   }
  * }
  * ```
  */

@@ -4,6 +4,7 @@ import { type CloudEvent, causedBy, correlationFromEvent, parseEvent } from "../
 import {
   DistroError,
   isDistroError,
+  NotFoundError,
   serializeError,
   ValidationError,
   type ValidationIssue,
@@ -334,7 +335,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const replay = async (id: string): Promise<CloudEvent> => {
     const entry = await deadLetters.get(id);
     if (entry === undefined) {
-      throw new DistroError("NOT_FOUND", `No dead letter ${id}`, { details: { id } });
+      throw new NotFoundError(`No dead letter ${id}`, { details: { id } });
     }
     if (entry.status !== "pending") {
       throw new DistroError("DEAD_LETTER_NOT_PENDING", `Dead letter ${id} is already ${entry.status}`, {
