@@ -10,6 +10,7 @@ import {
   type Money,
   multiplyDecimal,
   type Order,
+  oauth2ClientCredentials,
   type Price,
   roundMoney,
   type Shipment,
@@ -46,7 +47,6 @@ import {
   BusinessCentralSalesShipmentSchema,
   parseBusinessCentral,
 } from "./business-central-api";
-import { type ClientCredentialsSettings, clientCredentialsTokenSource } from "./client-credentials";
 import {
   toInventoryLevel,
   toInvoice,
@@ -61,6 +61,18 @@ import {
 export interface BusinessCentralHeaderAuth {
   /** Returns the headers to send, e.g. `{ authorization: "Bearer …" }`. */
   headers: () => Record<string, string> | Promise<Record<string, string>>;
+}
+
+/** OAuth2 client credentials for Business Central (a Microsoft Entra app registration). */
+export interface ClientCredentialsSettings {
+  /** Token endpoint, e.g. `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`. */
+  tokenUrl: string;
+  /** The app registration's client id. */
+  clientId: string;
+  /** The client secret. */
+  clientSecret: string;
+  /** Scope (default `https://api.businesscentral.dynamics.com/.default`). */
+  scope?: string;
 }
 
 /** Settings of {@link createBusinessCentral}. */
@@ -163,8 +175,19 @@ export function createBusinessCentral(settings: BusinessCentralSettings): Busine
   const clock = settings.clock ?? Date.now;
   const currency = settings.currency ?? "USD";
   const tokens =
-    "tokenUrl" in settings.auth ? clientCredentialsTokenSource(settings.auth, fetchImpl, clock) : undefined;
-  const headerSource = tokens ? () => tokens.headers() : (settings.auth as BusinessCentralHeaderAuth).headers;
+    "tokenUrl" in settings.auth
+      ? oauth2ClientCredentials({
+          tokenUrl: settings.auth.tokenUrl,
+          clientId: settings.auth.clientId,
+          clientSecret: settings.auth.clientSecret,
+          scope: settings.auth.scope ?? "https://api.businesscentral.dynamics.com/.default",
+          fetch: fetchImpl,
+          clock: { now: clock },
+        })
+      : undefined;
+  const headerSource = tokens
+    ? async () => ({ authorization: `Bearer ${await tokens.accessToken()}` })
+    : (settings.auth as BusinessCentralHeaderAuth).headers;
   const companyPath = new URL(settings.companyUrl).pathname.replace(/\/$/, "");
   const apiRoot = companyPath.slice(0, companyPath.lastIndexOf("/companies("));
   const companySegment = companyPath.slice(apiRoot.length + 1);

@@ -10,4 +10,3 @@ export * from "../shared/erp-types";
 export * from "./business-central";
 export * from "./business-central-api";
 export * from "./business-central-erp-system";
-export type { ClientCredentialsSettings } from "./client-credentials";

@@ -1,20 +1,17 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import {
   type WmsEvent as CanonicalWmsEvent,
+  createHttpClient,
   createMemoryIdempotencyStore,
+  DEFAULT_RETRY_POLICY,
   type DeadLetterStore,
   type FulfillmentRequest,
   type IdempotencyStore,
   idempotent,
-  isNetworkError,
   type Order,
-  parseRetryAfter,
-  RateLimitedError,
-  retry,
   SignatureError,
   serializeError,
-  TimeoutError,
-  UpstreamError,
+  staticToken,
   ValidationError,
   type ValidationIssue,
   type WmsSystemV1,
@@ -191,7 +188,6 @@ function toEvent(messageId: string, event: WmsEvent): FulfilmentEvent {
  * ```
  */
 export function createWmsRest(settings: WmsRestSettings): WmsRest {
-  const fetchImpl = settings.fetch ?? fetch;
   const clock = settings.clock ?? Date.now;
   const dedupe = settings.dedupe ?? createMemoryIdempotencyStore({ clock: { now: clock } });
   const memory = new Map<string, FulfilmentState>();
@@ -201,68 +197,34 @@ export function createWmsRest(settings: WmsRestSettings): WmsRest {
       memory.set(state.orderId, state);
     },
   };
-  const base = settings.baseUrl.replace(/\/$/, "");
 
+  const http = createHttpClient({
+    baseUrl: settings.baseUrl,
+    system: "wms",
+    auth: staticToken(settings.accessToken),
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    ...(settings.sleep ? { sleep: settings.sleep } : {}),
+    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4 },
+  });
+
+  // Every write carries an Idempotency-Key the WMS dedupes on, so the client may retry it.
   const call = async (
     method: string,
     path: string,
     body: unknown,
-    idempotencyKey?: string,
+    idempotencyKey: string,
   ): Promise<unknown> => {
     const run = async (): Promise<unknown> => {
-      let response: Response;
-      try {
-        response = await fetchImpl(`${base}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${settings.accessToken}`,
-            "content-type": "application/json",
-            ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (error) {
-        if (error instanceof Error && error.name === "TimeoutError")
-          throw new TimeoutError(`WMS ${method} ${path} timed out`, { cause: error });
-        if (isNetworkError(error))
-          throw new UpstreamError(`WMS ${method} ${path}: network failure`, {
-            status: 0,
-            system: "wms",
-            cause: error,
-          });
-        throw error;
-      }
+      const response = await http.request({
+        method,
+        path,
+        json: body,
+        headers: { "idempotency-key": idempotencyKey },
+      });
       const text = await response.text();
-      if (response.status === 429) {
-        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-        throw new RateLimitedError(
-          `WMS ${method} ${path} rate limited`,
-          retryAfterMs === undefined ? {} : { retryAfterMs },
-        );
-      }
-      if (!response.ok) {
-        throw new UpstreamError(`WMS ${method} ${path} answered ${response.status}`, {
-          status: response.status,
-          system: "wms",
-          bodyExcerpt: text.slice(0, 300),
-        });
-      }
       return text === "" ? undefined : JSON.parse(text);
     };
-    // Safe to retry: every write carries an Idempotency-Key the WMS dedupes on.
-    return retry(
-      () => (settings.limiter ? settings.limiter.schedule(run) : run()),
-      {
-        maxAttempts: 4,
-        maxElapsedMs: 60_000,
-        baseDelayMs: 200,
-        maxDelayMs: 5_000,
-        multiplier: 2,
-        jitter: "full",
-      },
-      settings.sleep ? { sleep: settings.sleep } : {},
-    );
+    return settings.limiter ? settings.limiter.schedule(run) : run();
   };
 
   const deadLetter = async (
