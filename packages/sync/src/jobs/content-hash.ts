@@ -1,4 +1,7 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
+
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "base64url") => string })
+  .hash;
 
 const quotedKeys = new Map<string, string>();
 
@@ -57,7 +60,7 @@ export function stableStringify(value: unknown): string {
 }
 
 /**
- * The content hash of a record (SHA-1 of its {@link stableStringify} form, 20
+ * The content hash of a record (SHA-1 of its {@link stableStringify} form, 27
  * base64url characters): two records with the same content have the same hash, so an
  * unchanged record is not resent.
  *
@@ -71,7 +74,10 @@ export function stableStringify(value: unknown): string {
  * ```
  */
 export function contentHash(value: unknown): string {
-  return createHash("sha1").update(stable(value)).digest("base64url").slice(0, 20);
+  const text = stable(value);
+  // The one-shot `crypto.hash` (Node ≥ 20.12) allocates no Hash object per record.
+  if (oneShotHash) return oneShotHash("sha1", text, "base64url");
+  return crypto.createHash("sha1").update(text).digest("base64url");
 }
 
 /** What a {@link RecordHashStore} keeps per record. */
