@@ -13,6 +13,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { createShopify, type ShopifyChannel } from "@distro/connectors-ecommerce/shopify";
 import {
   formatPath,
   type Item,
@@ -22,7 +23,6 @@ import {
   PriceSchema,
   ValidationError,
 } from "@distro/core";
-import { createShopify, type ShopifyChannel } from "@distro/connectors-ecommerce/shopify";
 import { type CsvRowIssue, loadCsv, type RecordSchema } from "@distro/sync";
 import { createShopifySimulator, type ShopifySimulator } from "@distro/testkit/shopify";
 
@@ -34,7 +34,7 @@ import { createShopifySimulator, type ShopifySimulator } from "@distro/testkit/s
 export interface CatalogBatchSettings {
   /** Where the generated CSV and the rejects report go (default: a new temp folder). */
   folder?: string;
-  /** How many good rows the generated catalog has (three bad rows are added). */
+  /** How many good rows the generated catalog has (four bad rows are added; at least 11). */
   goodRows: number;
   /** The shop currency; prices in other currencies are not list prices. */
   currency: string;
@@ -77,14 +77,17 @@ export const BAD_ROWS = {
   floatPrice: 4,
   missingSku: 9,
   badGtin: 15,
+  subCentPrice: 12,
 } as const;
 
 /**
- * Writes a catalog CSV with `goodRows` valid rows and three bad ones: a price written as a
- * float (`1e-2`), a row without a SKU and a GTIN whose check digit is wrong.
+ * Writes a catalog CSV with `goodRows` valid rows and four bad ones: a price written as a
+ * float (`1e-2`), a row without a SKU and a GTIN whose check digit is wrong (all refused by
+ * validation), and a sub-cent unit price (`0.0125`, valid in the ERP, but Shopify prices
+ * in cents: refused at publishing).
  */
 export async function generateCatalog(path: string, goodRows: number): Promise<void> {
-  const total = goodRows + 3;
+  const total = goodRows + Object.keys(BAD_ROWS).length;
   const lines = [CATALOG_COLUMNS.join(",")];
   let good = 0;
   for (let row = 1; row <= total; row++) {
@@ -104,6 +107,7 @@ export async function generateCatalog(path: string, goodRows: number): Promise<v
     if (row === BAD_ROWS.floatPrice) fields.price = "1e-2";
     else if (row === BAD_ROWS.missingSku) fields.sku = "";
     else if (row === BAD_ROWS.badGtin) fields.gtin = `${gtin.slice(0, 12)}${(Number(gtin[12]) + 1) % 10}`;
+    else if (row === BAD_ROWS.subCentPrice) fields.price = "0.0125";
     else good++;
     lines.push(CATALOG_COLUMNS.map((column) => csvField(fields[column] ?? "")).join(","));
   }
@@ -165,17 +169,45 @@ export const catalogEntrySchema: RecordSchema<CatalogEntry> = {
     const price = PriceSchema.safeParse(entry.price);
     if (item.success && price.success) return { success: true, data: { item: item.data, price: price.data } };
     const issues = [
-      ...(item.success ? [] : item.error.issues.map((issue) => ({ ...issue, path: ["item", ...issue.path] }))),
-      ...(price.success ? [] : price.error.issues.map((issue) => ({ ...issue, path: ["price", ...issue.path] }))),
+      ...(item.success
+        ? []
+        : item.error.issues.map((issue) => ({ ...issue, path: ["item", ...issue.path] }))),
+      ...(price.success
+        ? []
+        : price.error.issues.map((issue) => ({ ...issue, path: ["price", ...issue.path] }))),
     ];
-    return { success: false, error: { issues } };
+    // The ids and the price's SKU are copies of the SKU column: when the SKU itself is
+    // bad, report it once, not once per copy.
+    const skuIssues = issues.filter((issue) => formatPath(pathOf(issue)) === "item.sku");
+    const derived = new Set(["item.id", "item.refs.catalog", "price.id", "price.sku"]);
+    const reported =
+      skuIssues.length > 0
+        ? issues.filter((issue) => !derived.has(formatPath(pathOf(issue)))).filter(firstPerPath())
+        : issues;
+    return { success: false, error: { issues: reported } };
   },
 };
+
+function pathOf(issue: { path: readonly PropertyKey[] }): (string | number)[] {
+  return issue.path.map((part) => (typeof part === "number" ? part : String(part)));
+}
+
+/** Keeps the first issue of each path (an empty SKU breaks two rules of the same field). */
+function firstPerPath() {
+  const seen = new Set<string>();
+  return (issue: { path: readonly PropertyKey[] }) => {
+    const key = formatPath(pathOf(issue));
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}
 
 /** The CSV column a canonical path came from (for the rejects report). */
 export function columnOf(path: readonly (string | number)[]): string {
   const [root, field] = path;
-  if (root === "price") return field === "sku" ? "sku" : field === "currency" ? "currency" : field === "uom" ? "uom" : "price";
+  if (root === "price")
+    return field === "sku" ? "sku" : field === "currency" ? "currency" : field === "uom" ? "uom" : "price";
   switch (field) {
     case "sku":
     case "id":
@@ -307,7 +339,9 @@ export async function loadAndPublish(
   );
   rejects.unshift(...validationRejects);
   const rejectedRows = new Set(validationRejects.map((reject) => reject.row)).size;
-  const publishRejectedSkus = new Set(rejects.filter((reject) => reject.stage === "publish").map((r) => r.sku)).size;
+  const publishRejectedSkus = new Set(
+    rejects.filter((reject) => reject.stage === "publish").map((r) => r.sku),
+  ).size;
   return {
     summary: {
       rowsRead: report.rows,
@@ -350,7 +384,9 @@ export interface CatalogBatchResult {
 }
 
 /** Runs the example end to end and returns what happened. */
-export async function runCatalogBatch(settings: CatalogBatchSettings = defaultSettings): Promise<CatalogBatchResult> {
+export async function runCatalogBatch(
+  settings: CatalogBatchSettings = defaultSettings,
+): Promise<CatalogBatchResult> {
   const log = settings.log;
   const folder = settings.folder ?? (await mkdtemp(join(tmpdir(), "distro-catalog-")));
   const catalogFile = join(folder, "catalog.csv");
@@ -364,7 +400,8 @@ export async function runCatalogBatch(settings: CatalogBatchSettings = defaultSe
 
     log(`Rejects report: ${rejectsFile}`);
     for (const reject of rejects) {
-      log(`  row ${reject.row ?? "?"} ${reject.column ? `[${reject.column}] ` : ""}${reject.path}: ${reject.message}`);
+      const where = reject.row === undefined ? `sku ${reject.sku}` : `row ${reject.row}`;
+      log(`  ${where} ${reject.column ? `[${reject.column}] ` : ""}${reject.path}: ${reject.message}`);
     }
     log("Summary");
     log(`  rows read  ${summary.rowsRead}`);
@@ -375,7 +412,11 @@ export async function runCatalogBatch(settings: CatalogBatchSettings = defaultSe
     const shopProducts = new Map<string, { price: string; barcode: string | null; title: string }>();
     for (const product of shop.simulator.products()) {
       for (const variant of product.variants) {
-        shopProducts.set(variant.sku, { price: variant.price, barcode: variant.barcode, title: product.title });
+        shopProducts.set(variant.sku, {
+          price: variant.price,
+          barcode: variant.barcode,
+          title: product.title,
+        });
       }
     }
     return { catalogFile, rejectsFile, summary, rejects, shopProducts };

@@ -11,12 +11,12 @@
  * Run it: `pnpm start`. Copy the folder and change the settings below to use real systems.
  */
 import { pathToFileURL } from "node:url";
-import { type InventoryLevel, InventoryLevelSchema, isDistroError } from "@distro/core";
 import { createShopify, type ShopifyChannel } from "@distro/connectors-ecommerce/shopify";
 import {
   type BusinessCentralSettings,
   createBusinessCentralErpSystem,
 } from "@distro/connectors-erp/business-central";
+import { type InventoryLevel, InventoryLevelSchema, isDistroError } from "@distro/core";
 import {
   type CheckpointStore,
   classifyByVelocity,
@@ -118,7 +118,10 @@ export async function startSystems(settings: InventorySyncSettings): Promise<Sys
     rateLimit: { requests: settings.erpRequestsPerSecond * 2, windowMs: 1000 },
   });
   const shopSimulator = await createShopifySimulator();
-  const skus = Array.from({ length: settings.items }, (_, index) => `I-${String(index + 1).padStart(5, "0")}`);
+  const skus = Array.from(
+    { length: settings.items },
+    (_, index) => `I-${String(index + 1).padStart(5, "0")}`,
+  );
   for (const sku of skus) {
     const item = erpSimulator.record("items", sku);
     shopSimulator.addProduct({
@@ -164,16 +167,22 @@ export interface Connectors {
 function erpLimiterFor(limiter: UpstreamLimiter, priority: "interactive" | "batch") {
   return {
     schedule: <T>(task: () => Promise<T>) =>
-      limiter.run(async () => {
-        const result = await task();
-        const status = (result as { status?: unknown })?.status;
-        if (status === 429 || status === 503) {
-          const header = (result as { headers?: Headers }).headers?.get?.("retry-after");
-          const seconds = header ? Number(header) : Number.NaN;
-          limiter.feedback({ status, ...(Number.isFinite(seconds) ? { retryAfterMs: seconds * 1000 } : {}) });
-        }
-        return result;
-      }, { priority }),
+      limiter.run(
+        async () => {
+          const result = await task();
+          const status = (result as { status?: unknown })?.status;
+          if (status === 429 || status === 503) {
+            const header = (result as { headers?: Headers }).headers?.get?.("retry-after");
+            const seconds = header ? Number(header) : Number.NaN;
+            limiter.feedback({
+              status,
+              ...(Number.isFinite(seconds) ? { retryAfterMs: seconds * 1000 } : {}),
+            });
+          }
+          return result;
+        },
+        { priority },
+      ),
   };
 }
 
@@ -394,8 +403,11 @@ export async function compareShopWithErp(
     const variant = systems.shopSimulator.variantBySku(level.sku);
     const location = systems.shopLocations[level.locationId];
     const shown =
-      variant && location ? systems.shopSimulator.inventoryLevel(variant.inventory_item_id, BigInt(location)) : undefined;
-    if (shown === undefined || String(shown) !== level.available) differing.push(`${level.sku}@${level.locationId}`);
+      variant && location
+        ? systems.shopSimulator.inventoryLevel(variant.inventory_item_id, BigInt(location))
+        : undefined;
+    if (shown === undefined || String(shown) !== level.available)
+      differing.push(`${level.sku}@${level.locationId}`);
   }
   return differing;
 }
