@@ -4,7 +4,7 @@
  * naive client that sends as fast as it can and waits `Retry-After` on each 429, and
  * compares. Both use the same concurrency and a fresh simulator with the same bucket.
  *
- * Bucket: 40 calls, leaking 40/s for the full run (10,000 levels, about 250 s per client)
+ * Bucket: 40 calls, leaking 25/s for the full run (10,000 levels, about 400 s per client)
  * and 25/s for the smoke run (200 levels, about 7 s per client). Shopify's standard plan leaks
  * 2/s; the rate is raised so the run is short, and kept below what one loopback process
  * serves on a small machine so the client, not the machine, sets the pace. Override with
@@ -21,7 +21,7 @@ import { createShopifySimulator, type ShopifySimulator } from "@distro/testkit/s
 const smoke = process.env.DISTRO_BENCH_SMOKE === "1";
 const size = Number(process.env.DISTRO_BENCH_SIZE ?? (smoke ? 200 : 10_000));
 const capacity = 40;
-const leakPerSecond = Number(process.env.DISTRO_BENCH_LEAK_PER_SECOND ?? (smoke ? 25 : 40));
+const leakPerSecond = Number(process.env.DISTRO_BENCH_LEAK_PER_SECOND ?? 25);
 const concurrency = 32;
 
 async function simulatorWithCatalog(): Promise<ShopifySimulator> {

@@ -165,7 +165,14 @@ export async function verifyShopifyRequest(
   return { headers, rawBody, payload };
 }
 
-/** The order topics mapped to canonical orders. */
+/**
+ * The order topics mapped to canonical orders.
+ *
+ * @example
+ * ```ts
+ * SHOPIFY_ORDER_TOPICS.includes("orders/create"); // true
+ * ```
+ */
 export const SHOPIFY_ORDER_TOPICS: readonly string[] = [
   "orders/create",
   "orders/updated",

@@ -34,7 +34,14 @@ export interface SalesforceObjectSchema {
   required: string[];
 }
 
-/** The objects the simulator knows by default (standard fields, plus the custom ones distro uses). */
+/**
+ * The objects the simulator knows by default (standard fields, plus the custom ones distro uses).
+ *
+ * @example
+ * ```ts
+ * SALESFORCE_DEFAULT_OBJECTS.Account.externalIds; // ["ERP_Customer_Number__c"]
+ * ```
+ */
 export const SALESFORCE_DEFAULT_OBJECTS: Record<string, SalesforceObjectSchema> = {
   Account: {
     keyPrefix: "001",

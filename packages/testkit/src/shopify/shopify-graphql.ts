@@ -3,7 +3,14 @@ import type { LeakyBucket } from "../shared/leaky-bucket";
 import { jsonResponse, type SimulatorRequest, type SimulatorResponse } from "../shared/router";
 import type { ShopifySimulatorState } from "./shopify-simulator";
 
-/** The most quantities one `inventorySetQuantities` call accepts in the simulator. */
+/**
+ * The most quantities one `inventorySetQuantities` call accepts in the simulator.
+ *
+ * @example
+ * ```ts
+ * const batches = Math.ceil(levels.length / SHOPIFY_SET_QUANTITIES_LIMIT);
+ * ```
+ */
 export const SHOPIFY_SET_QUANTITIES_LIMIT = 250;
 
 const MUTATION_COST = 10;

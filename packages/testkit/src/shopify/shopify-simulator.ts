@@ -146,10 +146,15 @@ const REST_RATE_LIMIT_BODY = {
 
 /** Internal state shared by the REST and GraphQL handlers. */
 export interface ShopifySimulatorState {
+  /** Products by id. */
   products: Map<bigint, ShopifySimulatorProduct>;
+  /** Locations by id. */
   locations: Map<bigint, { id: bigint; name: string; active: boolean }>;
+  /** Quantities by `<inventoryItemId>:<locationId>`. */
   inventory: Map<string, { available: number; onHand: number; updatedAt: string }>;
+  /** Variants by inventory item id. */
   inventoryItems: Map<bigint, ShopifySimulatorVariant>;
+  /** The simulator's current time as an ISO string. */
   now(): string;
 }
 

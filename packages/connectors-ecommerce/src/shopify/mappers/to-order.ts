@@ -21,7 +21,7 @@ export interface ShopifyOrderMappingOptions {
 
 /**
  * Maps a Shopify order (REST resource or `orders/*` webhook body, already parsed with
- * exact ids) to a canonical {@link Order}: ids as strings, money exact as decimal strings,
+ * exact ids) to a canonical `Order`: ids as strings, money exact as decimal strings,
  * shipping and billing addresses, the customer, and one line per line item with its SKU.
  *
  * @param input - the raw order (validated here)
