@@ -16,6 +16,7 @@
 export * from "./acknowledge/index";
 export * from "./generate/index";
 export * from "./mapping/index";
+export * from "./partner/index";
 export * from "./partners/index";
 export * from "./stream/index";
 export * from "./syntax/index";
