@@ -119,35 +119,98 @@ export interface RecordHashStore {
  * ```
  */
 export function createMemoryRecordHashStore(): RecordHashStore {
-  const jobs = new Map<string, Map<string, { hash: string; seenRun: string }>>();
-  const of = (jobId: string) => {
+  // Compact per job, and light on the garbage collector: key → slot in a Map, and per slot
+  // the run that last saw it (a number) and the hash, kept as 20 raw bytes when it is a
+  // SHA-1 in base64url (what contentHash gives) instead of one string object per record.
+  const HASH_BYTES = 20;
+  interface JobState {
+    slots: Map<string, number>;
+    count: number;
+    bytes: Uint8Array;
+    seen: Uint32Array;
+    other: Map<number, string>;
+    runs: Map<string, number>;
+  }
+  const scratch = Buffer.alloc(32);
+  const jobs = new Map<string, JobState>();
+  const of = (jobId: string): JobState => {
     let job = jobs.get(jobId);
     if (!job) {
-      job = new Map();
+      job = {
+        slots: new Map(),
+        count: 0,
+        bytes: new Uint8Array(1024 * HASH_BYTES),
+        seen: new Uint32Array(1024),
+        other: new Map(),
+        runs: new Map(),
+      };
       jobs.set(jobId, job);
     }
     return job;
   };
+  const runNumber = (job: JobState, runId: string) => {
+    let number = job.runs.get(runId);
+    if (number === undefined) {
+      number = job.runs.size + 1;
+      job.runs.set(runId, number);
+    }
+    return number;
+  };
+  const grow = (job: JobState) => {
+    const seen = new Uint32Array(job.seen.length * 2);
+    seen.set(job.seen);
+    job.seen = seen;
+    const bytes = new Uint8Array(job.bytes.length * 2);
+    bytes.set(job.bytes);
+    job.bytes = bytes;
+  };
+  const write = (job: JobState, slot: number, hash: string) => {
+    const packed = hash.length === 27 && scratch.write(hash, "base64url") === HASH_BYTES;
+    if (packed && Buffer.from(scratch.subarray(0, HASH_BYTES)).toString("base64url") === hash) {
+      job.bytes.set(scratch.subarray(0, HASH_BYTES), slot * HASH_BYTES);
+      job.other.delete(slot);
+    } else job.other.set(slot, hash);
+  };
+  const read = (job: JobState, slot: number) =>
+    job.other.get(slot) ??
+    Buffer.from(job.bytes.buffer, job.bytes.byteOffset + slot * HASH_BYTES, HASH_BYTES).toString("base64url");
   return {
     async getMany(jobId, keys) {
       const job = of(jobId);
       const found = new Map<string, string>();
       for (const key of keys) {
-        const entry = job.get(key);
-        if (entry) found.set(key, entry.hash);
+        const slot = job.slots.get(key);
+        if (slot !== undefined) found.set(key, read(job, slot));
       }
       return found;
     },
     async setMany(jobId, entries) {
       const job = of(jobId);
-      for (const entry of entries) job.set(entry.key, { hash: entry.hash, seenRun: entry.seenRun });
+      for (const entry of entries) {
+        let slot = job.slots.get(entry.key);
+        if (slot === undefined) {
+          slot = job.count++;
+          job.slots.set(entry.key, slot);
+          if (slot >= job.seen.length) grow(job);
+        }
+        write(job, slot, entry.hash);
+        job.seen[slot] = runNumber(job, entry.seenRun);
+      }
     },
     async *unseen(jobId, runId) {
-      for (const [key, entry] of [...of(jobId)]) if (entry.seenRun !== runId) yield key;
+      const job = of(jobId);
+      const run = job.runs.get(runId) ?? 0;
+      for (const [key, slot] of [...job.slots]) if (job.seen[slot] !== run) yield key;
     },
     async deleteMany(jobId, keys) {
       const job = of(jobId);
-      for (const key of keys) job.delete(key);
+      for (const key of keys) {
+        const slot = job.slots.get(key);
+        if (slot === undefined) continue;
+        job.slots.delete(key);
+        job.other.delete(slot);
+        job.seen[slot] = 0;
+      }
     },
   };
 }
