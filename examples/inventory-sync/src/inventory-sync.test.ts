@@ -41,9 +41,12 @@ describe("inventory-sync example", () => {
     expect(result.second.slow.pushedSkus).toEqual([`${longTail}@WEST`]);
     expect(result.second.slow.read).toBe(1);
 
-    // The shop ends equal to the ERP; the ERP never had to refuse a request.
+    // The shop ends equal to the ERP.
     expect(result.differing).toEqual([]);
-    expect(result.erp.rateLimited).toBe(0);
+    // Two 429s were answered during run 1; they were waited out and told to the limiter.
+    expect(result.erp.answered429).toBe(2);
+    expect(result.erp.limiterThrottled).toBeGreaterThanOrEqual(1);
+    expect(result.erp.limiterStarted).toBeGreaterThan(0);
 
     // The "why" of a top seller and of a long-tail SKU is printed.
     expect(result.why[topSeller]).toContain(`ranks 1 of the top 3`);

@@ -60,6 +60,10 @@ export interface InventorySyncSettings {
   erpPageSize: number;
   /** Stock received in the ERP between the two runs: SKU rank (1 = best seller), warehouse, quantity. */
   stockReceipts: readonly { rank: number; warehouse: string; quantity: string }[];
+  /** The simulated ERP answers this many availability reads with 429 + `Retry-After: 1` during run 1. */
+  erpThrottledAnswers: number;
+  /** The time, for the fast job's cursor (default `Date.now`). */
+  clock: () => number;
   /** Print progress (the test runs it silently). */
   log: (line: string) => void;
 }
@@ -76,6 +80,8 @@ export const defaultSettings: InventorySyncSettings = {
     { rank: 1, warehouse: "EAST", quantity: "120" }, // a top seller
     { rank: 40, warehouse: "WEST", quantity: "35" }, // a long-tail SKU
   ],
+  erpThrottledAnswers: 2,
+  clock: Date.now,
   log: (line) => console.log(line),
 };
 
@@ -325,7 +331,7 @@ export function createInventoryJobs(
         skus: [...classification.fast],
         locationIds: [...warehouses],
       });
-      yield { records: levels, cursor: String(Date.now()) };
+      yield { records: levels, cursor: String(Math.floor(settings.clock())) };
     },
     write: pushTo(pushed.fast),
   });
@@ -426,7 +432,7 @@ export interface InventorySyncResult {
   changed: string[];
   second: RunOutcome;
   differing: string[];
-  erp: { requests: number; rateLimited: number; limiterThrottled: number };
+  erp: { requests: number; answered429: number; limiterStarted: number; limiterThrottled: number };
 }
 
 function printRun(title: string, outcome: RunOutcome, log: (line: string) => void): void {
@@ -466,7 +472,16 @@ export async function runInventorySync(
     log("Why:");
     for (const sku of explained) log(`  ${sku}: ${classification.why.get(sku)}`);
 
+    // The ERP pushes back for a moment: the connector waits out `Retry-After`, the limiter
+    // slows down, and nothing is lost.
+    const throttle = systems.erpSimulator.faults.inject({
+      kind: "rate-limit",
+      times: settings.erpThrottledAnswers,
+      retryAfterSeconds: 1,
+      path: /itemAvailabilities/,
+    });
     const first = await runJobs(jobs);
+    throttle.remove();
     printRun("Run 1 (first sync: every level is new to the shop)", first, log);
 
     const changed = receiveStock(systems, settings);
@@ -477,14 +492,17 @@ export async function runInventorySync(
 
     const differing = await compareShopWithErp(systems, connectors, settings);
     const traffic = systems.erpSimulator.traffic();
+    const limiterStats = connectors.erpLimiter.stats();
     const erp = {
       requests: traffic.requests,
-      rateLimited: traffic.rateLimited,
-      limiterThrottled: connectors.erpLimiter.stats().throttled,
+      answered429: traffic.rateLimited + throttle.applied,
+      limiterStarted: limiterStats.started,
+      limiterThrottled: limiterStats.throttled,
     };
     log(
-      `Shop matches ERP: ${differing.length === 0 ? "yes" : `no (${differing.join(", ")})`}; ERP requests ${erp.requests}, answered 429: ${erp.rateLimited}`,
+      `ERP: ${erp.requests} requests served, ${erp.answered429} answered 429 (waited out Retry-After; the limiter slowed down ${erp.limiterThrottled} times); ${erp.limiterStarted} calls went through the limiter`,
     );
+    log(`Shop matches ERP: ${differing.length === 0 ? "yes" : `no (${differing.join(", ")})`}`);
     return {
       skus: systems.skus.length,
       fastSkus,
