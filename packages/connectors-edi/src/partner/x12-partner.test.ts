@@ -8,6 +8,7 @@ import {
   multiplyDecimal,
   type Order,
   parseInvoice,
+  parseOrder,
   parseShipment,
   type Shipment,
 } from "@distro/core";
@@ -173,7 +174,7 @@ describe("createX12Partner: receive", () => {
   });
 });
 
-const order: Order = {
+const order: Order = parseOrder({
   id: "acme-PO-7001",
   poNumber: "PO-7001",
   customer: { id: "C10000" },
@@ -211,7 +212,7 @@ const order: Order = {
       status: "open",
     },
   ],
-};
+});
 
 const booking: BookingResult = {
   status: "booked",
