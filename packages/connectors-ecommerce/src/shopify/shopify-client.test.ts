@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   createMemoryDeadLetterStore,
   type InventoryLevel,
+  type Invoice,
   type Item,
   type Order,
   type Price,
@@ -158,6 +159,30 @@ describe("createShopify: orders", () => {
       { name: "backordered", value: "A x 2" },
     ]);
     expect(stored.tags).toBe("erp-booked, backordered");
+    await shopify.notifyInvoice(
+      {
+        id: "INV-1",
+        number: "INV-000045",
+        issueDate: "2026-03-05",
+        dueDate: "2026-04-04",
+        statedTotals: {
+          subtotal: { amount: "5.00", currency: "USD" },
+          tax: { amount: "0.00", currency: "USD" },
+          total: { amount: "5.00", currency: "USD" },
+        },
+      } as unknown as Invoice,
+      order,
+    );
+    const invoiced = simulator.orders()[0]!;
+    expect(invoiced.note_attributes).toEqual([
+      { name: "erp_order_number", value: "SO-000123" },
+      { name: "backordered", value: "A x 2" },
+      { name: "invoice_number", value: "INV-000045" },
+      { name: "invoice_date", value: "2026-03-05" },
+      { name: "invoice_due_date", value: "2026-04-04" },
+      { name: "invoice_total", value: "5.00 USD" },
+    ]);
+    expect(invoiced.tags).toBe("erp-booked, backordered, invoiced");
     await expect(
       shopify.acknowledgeBooking({ ...order, refs: {} }, { erpOrderNumber: "X", allocations: [] }),
     ).rejects.toThrow(ValidationError);
