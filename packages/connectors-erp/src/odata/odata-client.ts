@@ -1,11 +1,10 @@
 import {
+  createHttpClient,
   DEFAULT_RETRY_POLICY,
   type DistroError,
   isDistroError,
-  isNetworkError,
   type RetryPolicy,
   retry,
-  TimeoutError,
   UpstreamError,
   ValidationError,
 } from "@distro/core";
@@ -263,6 +262,22 @@ export function createODataClient(settings: ODataClientSettings): ODataClient {
     }
   };
 
+  const http = createHttpClient({
+    baseUrl: base,
+    system,
+    fetch: fetchImpl,
+    timeoutMs,
+    retry: false,
+    ...(settings.sleep
+      ? { sleep: (ms: number) => (settings.sleep as (ms: number) => Promise<void>)(ms) }
+      : {}),
+  });
+
+  /**
+   * One HTTP exchange through core's client. Non-2xx answers come back as data (status,
+   * the error body the client kept, `Retry-After`) so OData codes, CSRF and ETag rules are
+   * read here; transport failures stay the client's typed errors.
+   */
   const attempt = async (
     method: string,
     url: string,
@@ -274,33 +289,41 @@ export function createODataClient(settings: ODataClientSettings): ODataClient {
       const all: Record<string, string> = { accept, ...auth, ...headers };
       if (cookies.size > 0) all.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
       if (body !== undefined) all["content-type"] = "application/json";
-      let response: Response;
       try {
-        response = await fetchImpl(url, {
+        const response = await http.request({
           method,
+          path: url,
           headers: all,
           ...(body === undefined ? {} : { body }),
-          signal: AbortSignal.timeout(timeoutMs),
+          retry: false,
         });
+        rememberCookies(response.headers);
+        return { status: response.status, headers: response.headers, text: await response.text() };
       } catch (error) {
-        if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-          throw new TimeoutError(`${system} ${method} ${url} did not answer in ${timeoutMs} ms`, {
-            cause: error,
-          });
-        }
-        if (isNetworkError(error)) {
-          throw new UpstreamError(`${system} ${method} ${url}: network failure`, {
-            status: 0,
-            system,
-            cause: error,
-          });
-        }
-        throw error;
+        const upstream = upstreamOf(error);
+        if (upstream === undefined) throw error;
+        const answered = new Headers();
+        if (upstream.retryAfterMs !== undefined)
+          answered.set("retry-after", String(Math.ceil(upstream.retryAfterMs / 1000)));
+        return { status: upstream.status, headers: answered, text: upstream.bodyExcerpt ?? "" };
       }
-      rememberCookies(response.headers);
-      return { status: response.status, headers: response.headers, text: await response.text() };
     };
     return settings.limiter ? settings.limiter.schedule(run) : run();
+  };
+
+  const upstreamOf = (error: unknown): UpstreamError | undefined => {
+    for (let current = error, depth = 0; depth < 3 && isDistroError(current); depth++) {
+      if (
+        current instanceof UpstreamError ||
+        current.code === "UPSTREAM_ERROR" ||
+        current.code === "UPSTREAM_CONFLICT"
+      ) {
+        const candidate = current as UpstreamError;
+        if (typeof candidate.status === "number" && candidate.status >= 400) return candidate;
+      }
+      current = (current as { cause?: unknown }).cause;
+    }
+    return undefined;
   };
 
   const ensureCsrf = async (refresh: boolean): Promise<void> => {
@@ -329,12 +352,9 @@ export function createODataClient(settings: ODataClientSettings): ODataClient {
       await settings.onUnauthorized();
       sent = await attempt(method, url, withToken(), body);
     }
-    if (
-      write &&
-      settings.csrf &&
-      sent.status === 403 &&
-      /required/i.test(sent.headers.get("x-csrf-token") ?? "")
-    ) {
+    // SAP answers 403 with `X-CSRF-Token: Required` when the token expired; that header is
+    // not kept on error answers, so any 403 to a write refetches the token and tries once more.
+    if (write && settings.csrf && sent.status === 403) {
       await ensureCsrf(true);
       sent = await attempt(method, url, withToken(), body);
     }
