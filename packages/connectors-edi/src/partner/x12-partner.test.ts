@@ -5,6 +5,7 @@ import {
   gs1CheckDigit,
   type Invoice,
   invoiceTotals,
+  isDistroError,
   multiplyDecimal,
   type Order,
   parseInvoice,
@@ -170,6 +171,87 @@ describe("createX12Partner: receive", () => {
     expect(inbound.acknowledgement).toBe("");
     expect(inbound.issues.find((issue) => issue.code === "unknown_partner")?.message).toMatch(
       /^ISA06: .*SOMEONEELSE/,
+    );
+  });
+});
+
+describe("createX12Partner: receive properties", () => {
+  const quantity = fc.oneof(
+    fc.integer({ min: 1, max: 99_999 }).map(String),
+    fc.constantFrom("12O", "", "1..5", "-"),
+  );
+  const unit = fc.constantFrom("EA", "CA", "");
+  const location = fc.constantFrom("DC01", "DC01", "DC99");
+
+  it("maps every accepted 850 and none of the rejected ones; the 997 says which is which", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ lines: fc.array(fc.tuple(quantity, unit), { minLength: 1, maxLength: 4 }), location }),
+          {
+            minLength: 1,
+            maxLength: 5,
+          },
+        ),
+        async (purchaseOrders) => {
+          const { partner } = partnerFor();
+          const text = await partner850(
+            purchaseOrders.map(({ lines }) =>
+              lines.map(
+                ([amount, uom], index) =>
+                  ["PO1", String(index + 1), amount, uom, "1.25", "", "VP", `SKU-${index}`] as SegmentInput,
+              ),
+            ),
+            { shipTo: [["N1", "ST", "Acme DC", "92", purchaseOrders[0]!.location]] },
+          );
+          const inbound = await partner.receive(text);
+          const ack = transactionsOf(parseEdi(inbound.acknowledgement))[0]!;
+          const verdicts = tags(ack, "AK5").map((segment) => segment.get(1));
+          expect(verdicts).toHaveLength(purchaseOrders.length);
+          const sent = transactionsOf(parseEdi(text)).map((transaction) => transaction.segments[0]!.get(3));
+          expect(inbound.orders.map((mapped) => mapped.poNumber)).toEqual(
+            sent.filter((_, index) => verdicts[index] !== "R"),
+          );
+          const ak9 = tags(ack, "AK9")[0]!;
+          expect(Number(ak9.get(4))).toBe(inbound.orders.length);
+          const clean = purchaseOrders[0]!.location === "DC01";
+          purchaseOrders.forEach(({ lines }, index) => {
+            const valid = clean && lines.every(([amount, uom]) => /^\d+$/.test(amount) && uom !== "");
+            expect(verdicts[index]).toBe(valid ? "A" : "R");
+          });
+          if (verdicts.includes("R")) {
+            expect(tags(ack, "AK3").length).toBeGreaterThan(0);
+            expect(inbound.issues.every((issue) => issue.segment?.tag !== undefined)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("throws nothing but a typed ValidationError on mutated or random input", async () => {
+    const { partner } = partnerFor();
+    const base = await partner850([twoLines]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc
+            .tuple(fc.nat(base.length - 1), fc.nat(base.length), fc.string({ maxLength: 8 }))
+            .map(([start, length, insert]) => base.slice(0, start) + insert + base.slice(start + length)),
+          fc.uint8Array({ maxLength: 300 }),
+        ),
+        async (input) => {
+          try {
+            const inbound = await partner.receive(input);
+            if (inbound.acknowledgement)
+              expect(parseEdi(inbound.acknowledgement).interchanges.length).toBeGreaterThan(0);
+          } catch (error) {
+            expect(isDistroError(error)).toBe(true);
+            expect((error as Error).name).toBe("ValidationError");
+          }
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });
