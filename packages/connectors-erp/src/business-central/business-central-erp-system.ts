@@ -182,6 +182,7 @@ export function createBusinessCentralErpSystem(
           currency: status.creditLimit.currency,
         },
         onHold: status.onHold,
+        ...(status.available === undefined ? { unlimited: true } : {}),
       };
     },
 

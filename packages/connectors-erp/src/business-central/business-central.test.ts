@@ -231,13 +231,19 @@ describe("Business Central adapter against the simulator", () => {
       idempotencyKey: `BATCH-${index}`,
     }));
     erp.injectFault({
-      match: (target) => target.inBatch && target.path.endsWith("/salesOrders"),
+      match: (target) => target.inBatch && target.method === "GET" && target.path.endsWith("/salesOrders"),
+      status: 503,
+      times: 1,
+    });
+    erp.injectFault({
+      match: (target) => target.inBatch && target.method === "POST" && target.path.endsWith("/salesOrders"),
       status: 503,
       times: 1,
     });
     const results = await bc.submitOrders(orders);
-    expect(erp.traffic().batchOperations).toBe(150);
-    expect(erp.ledger.count({ method: "POST", path: "/api/v2.0/$batch" })).toBe(2);
+    // 6 key lookups (25 keys each) and 150 bookings, in 3 $batch requests
+    expect(erp.traffic().batchOperations).toBe(156);
+    expect(erp.ledger.count({ method: "POST", path: "/api/v2.0/$batch" })).toBe(3);
     const failed = results.filter((result) => !result.ok);
     expect(failed.map((result) => result.index).sort((a, b) => a - b)).toEqual([0, 7]);
     const unknownItem = failed.find((result) => result.index === 7);

@@ -19,6 +19,7 @@ import {
   ValidationError,
 } from "@distro/core";
 import {
+  buildODataQuery,
   createODataClient,
   type ODataBatchResult,
   type ODataClient,
@@ -244,22 +245,46 @@ export function createBusinessCentral(settings: BusinessCentralSettings): Busine
     };
   };
 
+  const remember = (found: Map<string, BusinessCentralSalesOrder>, record: unknown): void => {
+    const order = parseBusinessCentral(BusinessCentralSalesOrderSchema, record, ["salesOrders", found.size]);
+    if (order.externalDocumentNumber && !found.has(order.externalDocumentNumber)) {
+      found.set(order.externalDocumentNumber, order);
+    }
+  };
+
+  /** Looks keys up 25 per `$filter`; more than one such lookup travels as GETs in `$batch`. */
   const findByKeys = async (keys: readonly string[]): Promise<Map<string, BusinessCentralSalesOrder>> => {
     const found = new Map<string, BusinessCentralSalesOrder>();
-    const chunk = 25;
-    for (let start = 0; start < keys.length; start += chunk) {
-      const part = keys.slice(start, start + chunk);
-      for await (const record of odata.list("salesOrders", {
-        filter: orFilter("externalDocumentNumber", part),
-        expand: ["salesOrderLines"],
-      })) {
-        const order = parseBusinessCentral(BusinessCentralSalesOrderSchema, record, [
-          "salesOrders",
-          found.size,
-        ]);
-        if (order.externalDocumentNumber && !found.has(order.externalDocumentNumber)) {
-          found.set(order.externalDocumentNumber, order);
-        }
+    const chunks: string[][] = [];
+    for (let start = 0; start < keys.length; start += 25)
+      chunks.push(keys.slice(start, start + 25) as string[]);
+    const query = (part: string[]) => ({
+      filter: orFilter("externalDocumentNumber", part),
+      expand: ["salesOrderLines"],
+    });
+    if (chunks.length <= 1) {
+      for (const part of chunks)
+        for await (const record of odata.list("salesOrders", query(part))) remember(found, record);
+      return found;
+    }
+    const results = await odata.batch(
+      chunks.map((part) => ({
+        method: "GET" as const,
+        url: `${companySegment}/salesOrders?${buildODataQuery(query(part))}`,
+      })),
+    );
+    for (const [index, result] of results.entries()) {
+      if (!result.ok) {
+        // A lookup is safe to repeat: a retryable failure is read again on its own (with retries).
+        if (!result.error?.retryable) throw result.error;
+        for await (const record of odata.list("salesOrders", query(chunks[index] as string[])))
+          remember(found, record);
+        continue;
+      }
+      const body = result.body as { value?: unknown[]; "@odata.nextLink"?: string };
+      for (const record of body.value ?? []) remember(found, record);
+      if (body["@odata.nextLink"]) {
+        for await (const record of odata.list(body["@odata.nextLink"])) remember(found, record);
       }
     }
     return found;
