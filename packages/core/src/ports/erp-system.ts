@@ -62,6 +62,8 @@ export interface CreditStatus {
   available: Money;
   /** Whether the account is blocked for new orders regardless of amount. */
   onHold: boolean;
+  /** True when the ERP sets no credit limit for the account (Business Central's limit of 0): `limit` and `available` then bound nothing. */
+  unlimited?: boolean;
   /** Why the account is on hold, when it is. */
   reason?: string;
 }

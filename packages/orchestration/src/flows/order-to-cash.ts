@@ -185,7 +185,7 @@ export function orderToCashFlow(systems: OrderToCashSystems): FlowDefinition<Ord
             `Account ${credit.customerId} is on credit hold: ${credit.reason ?? "no reason given"}`,
           );
         }
-        if (compareDecimal(total.amount, credit.available.amount) > 0) {
+        if (!credit.unlimited && compareDecimal(total.amount, credit.available.amount) > 0) {
           throw new FlowHold(
             "CREDIT_LIMIT",
             `Order total ${total.amount} ${total.currency} exceeds available credit ${credit.available.amount} ${credit.available.currency}`,
