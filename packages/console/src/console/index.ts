@@ -1,0 +1,4 @@
+export * from "./create-console";
+export * from "./node-listener";
+export * from "./sources";
+export * from "./upstream-probe";
