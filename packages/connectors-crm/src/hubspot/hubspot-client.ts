@@ -332,7 +332,6 @@ export function createHubSpot(settings: HubSpotSettings): HubSpotCrm {
               .filter(Boolean)
               .join("\n"),
             hs_task_status: "COMPLETED",
-            hs_task_type: "TODO",
             hs_timestamp: new Date(Date.parse(activity.occurredAt)).toISOString(),
             distro_activity_kind: activity.kind,
             ...(activity.correlationId ? { distro_correlation_id: activity.correlationId } : {}),
