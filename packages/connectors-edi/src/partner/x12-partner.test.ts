@@ -379,6 +379,26 @@ describe("createX12Partner: write", () => {
     expect(perLine).toEqual({ "1": ["IA 10 CA"], "2": ["IB 300 EA"], "3": ["IA 25 EA", "IB 15 EA"] });
   });
 
+  it("writes a held order as BAK02 AH with IH lines, and a rejected one as RD with IR lines", async () => {
+    const { partner } = partnerFor();
+    const codes = async (result: BookingResult) => {
+      const ack = transactionsOf(parseEdi(await partner.writeOrderAcknowledgement(order, result)))[0]!;
+      return [
+        tags(ack, "BAK")[0]!.get(2),
+        ...tags(ack, "ACK").map((segment) => `${segment.get(1)} ${segment.get(2)}`),
+      ];
+    };
+    expect(await codes({ status: "on_hold", allocations: [], duplicate: false, reason: "credit" })).toEqual([
+      "AH",
+      "IH 10",
+      "IH 300",
+      "IH 40",
+    ]);
+    expect(await codes({ status: "rejected", allocations: [], duplicate: false, reason: "blocked" })).toEqual(
+      ["RD", "IR 0", "IR 0", "IR 0"],
+    );
+  });
+
   it("writes an 856 with the S/O/P/I hierarchy and SSCCs, and an 810 whose TDS is the exact total", async () => {
     const { partner } = partnerFor();
     const asn = transactionsOf(parseEdi(await partner.writeShipNotice(shipment, order)))[0]!;

@@ -167,7 +167,9 @@ function splitPartialLines(
  *
  * The `write*` methods build complete interchanges (ISA / GS / ST…SE / GE / IEA) with the
  * partner's delimiters and version and control numbers from the `ControlNumberStore`, and
- * record each group in the tracker as awaiting the partner's 997.
+ * record each group in the tracker as awaiting the partner's 997. The 855 answers each
+ * line from the booking's allocations: `IA` in stock, `IB` backordered (a split line gets
+ * both); a held booking is `BAK02 AH` with `IH` lines, a rejected one `RD` with `IR`.
  *
  * @param settings - profile, control numbers, tracker, clock
  * @returns the partner
@@ -310,11 +312,12 @@ export function createX12Partner(settings: X12PartnerSettings): X12Partner {
     async writeOrderAcknowledgement(order, booking) {
       const numbered: Order = booking.erpOrderNumber ? { ...order, number: booking.erpOrderNumber } : order;
       const action = booking.status === "rejected" ? "reject" : "change";
+      const answers = booking.status === "booked" ? lineAnswers(order, booking) : {};
       const transaction = orderToX12Acknowledgement(numbered, {
         action,
         partner: profile,
         date: clock().toISOString(),
-        ...(action === "change" ? { lines: lineAnswers(order, booking) } : {}),
+        ...(action === "change" ? { lines: answers } : {}),
       });
       const unitOf = (lineNumber: number) => {
         const po1 = transaction.segments.find(
@@ -322,6 +325,17 @@ export function createX12Partner(settings: X12PartnerSettings): X12Partner {
         );
         return String(po1?.[3] ?? "");
       };
+      if (booking.status === "on_hold") {
+        // BAK02 AH (acknowledge, hold status) and ACK01 IH (item on hold) on every line
+        return write("PR", {
+          ...transaction,
+          segments: transaction.segments.map((segment): SegmentInput => {
+            if (segment[0] === "BAK") return ["BAK", segment[1] ?? "00", "AH", ...segment.slice(3)];
+            if (segment[0] === "ACK") return ["ACK", "IH", ...segment.slice(2)];
+            return segment;
+          }),
+        });
+      }
       return write("PR", splitPartialLines(transaction, booking, unitOf));
     },
 
