@@ -65,7 +65,7 @@ describe.skipIf(!redisService.url)("Redis rate limiter", () => {
     const sorted = [...starts].sort((left, right) => left - right);
     expect(sorted[39]! - sorted[0]!).toBeGreaterThanOrEqual(7 * intervalMs);
     expect(workers.some((worker) => worker.stats().waits > 0)).toBe(true);
-    expect(await redis.zcard(`${prefix}erp`)).toBeLessThanOrEqual(limit);
+    expect(await redis.zcard(`${prefix}{erp}`)).toBeLessThanOrEqual(limit);
   });
 
   it("schedule() spreads 4 workers' tasks over the windows the shared limit needs", async () => {

@@ -155,7 +155,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisR
   }
   if (issues.length > 0) throw new ValidationError("Invalid Redis rate limiter settings", issues);
   const { redis, limit } = options;
-  const redisKey = `${options.keyPrefix ?? "distro:rate:"}${options.key}`;
+  // A hash tag keeps the log and its clock in one slot, so the script also runs on Redis Cluster.
+  const redisKey = `${options.keyPrefix ?? "distro:rate:"}{${options.key}}`;
   const sleep =
     options.sleep ??
     ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));

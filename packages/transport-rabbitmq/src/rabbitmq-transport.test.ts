@@ -56,7 +56,9 @@ describe.skipIf(!amqpService.url)("RabbitMQ transport", () => {
     for (const worker of [transport, other]) {
       await worker.subscribe("billing", (delivery) => {
         const { key, sequence } = JSON.parse(delivery.body) as { key: string; sequence: number };
-        (seen[key] ??= []).push(sequence);
+        const list = seen[key] ?? [];
+        list.push(sequence);
+        seen[key] = list;
         void delivery.ack();
       });
     }
@@ -141,7 +143,9 @@ describe.skipIf(!amqpService.url)("RabbitMQ transport", () => {
     await waitUntil(() => handled.length >= 20, { timeoutMs: 10_000 });
     expect(await closeConnectionsNamed(connectionName)).toBeGreaterThan(0);
     await publishing;
-    await waitUntil(() => new Set(handled).size === 200, { timeoutMs: 20_000 });
+    await waitUntil(() => new Set(handled).size === 200 && subscription.stats.handled === 200, {
+      timeoutMs: 20_000,
+    });
     expect([...new Set(handled)].sort((left, right) => left - right)).toEqual(
       Array.from({ length: 200 }, (_, index) => index),
     );

@@ -86,7 +86,7 @@ export function partitionOf(key: string, partitions: number): number {
 const sleep = (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
 /**
- * The {@link Transport} on RabbitMQ (amqplib). Each subscription is a set of durable
+ * The `Transport` (the core port) on RabbitMQ (amqplib). Each subscription is a set of durable
  * quorum queues bound to one direct exchange: publishes use publisher confirms and
  * persistent messages, and resolve only once the broker has them; consumers use
  * `basic.qos` prefetch as back-pressure; a message goes to the queue picked by its key's
