@@ -387,6 +387,6 @@ export async function benchErpProtection(smoke: boolean): Promise<void> {
   console.log(
     `bench: sync-erp-protection reads_per_s=${readsPerSecond} erp_calls_per_s_max=${syncErp.maxPerSecond} ` +
       `erp_429=${syncErp.throttled} p99_ms=${sync.p99.toFixed(3)} direct_erp_429=${directErp.throttled} ` +
-      `stale_max_s=${(staleMaxMs / 1000).toFixed(3)}`,
+      `stale_max_s=${(Math.floor(staleMaxMs) / 1000).toFixed(3)}`,
   );
 }
