@@ -53,6 +53,8 @@ export interface EdiGatewayDemoResult {
   pending: ExpectedAcknowledgement[];
   /** What the partner's 997s settled. */
   settled: ExpectedAcknowledgement[];
+  /** The order's audit trail (its correlation id's entries): system, step, outcome. */
+  timeline: string[];
 }
 
 /**
@@ -195,7 +197,13 @@ export async function runEdiGatewayDemo(
           `${segment.get(1)} ${segment.get(2)} ${segment.get(3)}`,
         ];
     }
+    const timeline = flow
+      ? (await gateway.audit.list({ correlationId: flow.correlationId })).map(
+          (entry) => `${entry.system} ${entry.step} ${entry.outcome}`,
+        )
+      : [];
     return {
+      timeline,
       exchanges,
       order,
       flowStatus: flow?.status ?? "missing",

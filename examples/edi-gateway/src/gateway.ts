@@ -15,6 +15,7 @@ import {
   type ErpSystem,
   type FlowInstance,
   gs1CheckDigit,
+  NotFoundError,
   type Order,
   parseShipment,
   type Shipment,
@@ -61,7 +62,11 @@ export interface EdiGateway {
    * back and starts order-to-cash for each new order (a resent 850 starts nothing twice).
    */
   receive(document: string | Uint8Array): Promise<X12Inbound & { flows: FlowInstance<OrderToCashInput>[] }>;
-  /** Takes a signed warehouse webhook; a ship event moves the order's flow on. */
+  /**
+   * Takes a signed warehouse webhook; a ship event moves the order's flow on. Throws
+   * `NotFoundError` for a ship event of an order with no booked flow (answer non-2xx so the
+   * warehouse redelivers it, or dead-letter it with the reason).
+   */
   warehouseWebhook(delivery: WmsWebhookDelivery): Promise<WmsWebhookOutcome>;
   /** The process manager running the flows. */
   manager: ProcessManager;
@@ -161,7 +166,16 @@ export function createEdiGateway(settings: EdiGatewaySettings): EdiGateway {
       if (outcome.kind !== "applied" || outcome.event.kind !== "shipped") return outcome;
       const flow = await manager.get<OrderToCashInput>(flowIdOf(outcome.event.orderId));
       const booking = flow?.results.book as BookingResult | undefined;
-      if (!flow || !booking) return outcome;
+      if (!flow || !booking) {
+        // Not ours yet (or not booked yet): refuse, so the warehouse redelivers it later
+        // or the caller dead-letters it with this reason; never drop it.
+        throw new NotFoundError(
+          `Ship event ${outcome.messageId} for order ${outcome.event.orderId}, which has no booked flow`,
+          {
+            details: { orderId: outcome.event.orderId, messageId: outcome.messageId },
+          },
+        );
+      }
       const shipment = shipmentOf(
         flow.input.order,
         booking,

@@ -19,6 +19,7 @@ const checks: [string, boolean][] = [
   ["the partner acknowledged all three", result.settled.length === 3 && result.pending.length === 0],
   ["nothing overdue", result.overdue.length === 0],
 ];
+console.log(`\ntimeline of ${result.order.id}: ${result.timeline.join(" → ")}`);
 console.log("\nsummary");
 console.log(
   `  order ${result.order.id} (PO ${result.order.poNumber}) booked as ${result.erpOrderNumber}; flow ${result.flowStatus}`,
