@@ -449,6 +449,33 @@ describe("createX12Partner: write", () => {
     ).toBe(3);
   });
 
+  it("writes with the partner's own delimiters and version, and reads its 997 written the same way", async () => {
+    const profile = definePartnerProfile({
+      ...acme,
+      version: "005010",
+      delimiters: { segment: "\n", element: "|", component: ":", repetition: "^" },
+    });
+    const { partner } = partnerFor(profile);
+    const text = await partner.writeInvoice(invoice, order);
+    expect(text.startsWith("ISA|00|")).toBe(true);
+    const document = parseEdi(text);
+    expect(document.issues).toEqual([]);
+    const interchange = document.interchanges[0]!;
+    expect(interchange.delimiters).toMatchObject({
+      segment: "\n",
+      element: "|",
+      component: ":",
+      repetition: "^",
+    });
+    expect([interchange.version, interchange.groups[0]!.version]).toEqual(["00501", "005010"]);
+    const answer = await acknowledgeX12(interchange, {
+      controlNumbers: createMemoryControlNumberStore({ start: 70 }),
+      delimiters: interchange.delimiters,
+    });
+    const inbound = await partner.receive(serializeEdi(answer));
+    expect(inbound.acknowledged.map((entry) => entry.functionalId)).toEqual(["IN"]);
+  });
+
   it("never reuses an interchange or group control number, whatever mix of documents is written concurrently", async () => {
     await fc.assert(
       fc.asyncProperty(
