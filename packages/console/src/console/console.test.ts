@@ -465,7 +465,10 @@ describe("pages", () => {
 
   it("shows sync jobs with lag and last checkpoint, upstream health and EDI acknowledgement status", async () => {
     let now = 1_700_000_000_000;
-    const clock = { now: () => now };
+    const clock = {
+      now: () => now,
+      sleep: (milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)),
+    };
     const checkpoints = createMemoryCheckpointStore();
     const job = createSyncJob<{ sku: string; updatedAt: number }>({
       id: "inventory:erp->shop",

@@ -141,27 +141,27 @@ export interface TimelinePoint {
   tone: "ok" | "warn" | "bad" | "info";
 }
 
-/** The steps of a transaction on a time axis, as inline SVG. */
+/**
+ * The steps of a transaction in order, as inline SVG: one dot per audit entry (evenly
+ * spaced, so steps a millisecond apart stay apart), coloured by outcome, labelled with
+ * the step and the time since the first entry.
+ */
 export function timelineChart(title: string, points: readonly TimelinePoint[]): Html {
   if (points.length === 0) return html`<p class="muted">No audit entries.</p>`;
-  const width = 720;
-  const height = 70;
+  const gap = 110;
+  const width = Math.max(240, 40 + gap * (points.length - 1));
+  const height = 84;
   const first = points[0]!.at;
-  const last = points[points.length - 1]!.at;
-  const span = Math.max(1, last - first);
-  const x = (at: number) => 20 + ((width - 40) * (at - first)) / span;
+  const x = (index: number) => 20 + index * gap;
   const dots = points
-    .map(
-      (point, index) =>
-        `<circle cx="${x(point.at).toFixed(1)}" cy="30" r="6" fill="${TONE[point.tone]}"><title>${escapeHtml(point.label)}</title></circle>${
-          index === 0 || index === points.length - 1
-            ? `<text x="${x(point.at).toFixed(1)}" y="58" text-anchor="${index === 0 ? "start" : "end"}">${escapeHtml(new Date(point.at).toISOString().slice(11, 23))}</text>`
-            : ""
-        }`,
-    )
+    .map((point, index) => {
+      const cx = x(index).toFixed(1);
+      const [step] = point.label.split(" (");
+      return `<circle cx="${cx}" cy="22" r="7" fill="${TONE[point.tone]}"><title>${escapeHtml(point.label)}</title></circle><text x="${cx}" y="50" text-anchor="middle">${escapeHtml(truncate(step ?? "", 16))}</text><text x="${cx}" y="66" text-anchor="middle">+${escapeHtml(formatDuration(point.at - first))}</text>`;
+    })
     .join("");
   return {
-    html: `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title><line x1="20" y1="30" x2="${width - 20}" y2="30" stroke="#dde1e7" stroke-width="2"/>${dots}</svg>`,
+    html: `<div style="overflow-x:auto"><svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(title)}</title><line x1="20" y1="22" x2="${width - 20}" y2="22" stroke="#dde1e7" stroke-width="2"/>${dots}</svg></div>`,
   };
 }
 

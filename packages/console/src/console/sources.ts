@@ -62,6 +62,18 @@ export interface CheckpointLike {
   updatedAt: number;
 }
 
+/** A sync job whose last run can be read (`@distro/sync`'s `SyncJob` fits). */
+export interface SyncJobLike {
+  /** The report of the last finished run, if any. */
+  lastReport(): SyncRunReportLike | undefined;
+}
+
+/** Where a job's checkpoints can be read (`@distro/sync`'s `CheckpointStore` fits). */
+export interface CheckpointReader {
+  /** The job's last checkpoint, if any. */
+  load(jobId: string): Promise<CheckpointLike | undefined>;
+}
+
 /** One sync job the console shows: its last run and its last checkpoint. */
 export interface SyncJobSource {
   /** The job id (the checkpoint key). */
@@ -69,9 +81,9 @@ export interface SyncJobSource {
   /** A name for people (defaults to the id). */
   name?: string;
   /** The job, for the report of its last run (a `SyncJob` from `@distro/sync` fits). */
-  job?: { lastReport(): SyncRunReportLike | undefined };
+  job?: SyncJobLike;
   /** Where its checkpoints are kept (a `CheckpointStore` from `@distro/sync` fits). */
-  checkpoints?: { load(jobId: string): Promise<CheckpointLike | undefined> };
+  checkpoints?: CheckpointReader;
 }
 
 /** The health of one upstream system at one moment. */

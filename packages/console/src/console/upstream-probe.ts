@@ -15,6 +15,18 @@ export interface LimiterStatsLike {
   throttled: number;
 }
 
+/** A limiter whose counters can be read (`@distro/sync`'s `UpstreamLimiter` fits). */
+export interface LimiterLike {
+  /** The counters now. */
+  stats(): LimiterStatsLike;
+}
+
+/** A circuit breaker whose state can be read (`@distro/sync`'s `CircuitBreaker` fits). */
+export interface BreakerLike {
+  /** The state now and how often it opened. */
+  stats(): { state: "closed" | "open" | "half-open"; opened: number };
+}
+
 /** Settings of {@link createUpstreamProbe}. */
 export interface UpstreamProbeSettings {
   /** The system, e.g. `erp`. */
@@ -24,9 +36,9 @@ export interface UpstreamProbeSettings {
   /** The interval of the rate, in milliseconds (default 1,000). */
   intervalMs?: number;
   /** The limiter in front of the upstream (a `@distro/sync` `UpstreamLimiter` fits). */
-  limiter?: { stats(): LimiterStatsLike };
+  limiter?: LimiterLike;
   /** Its circuit breaker (a `@distro/sync` `CircuitBreaker` fits). */
-  breaker?: { stats(): { state: "closed" | "open" | "half-open"; opened: number } };
+  breaker?: BreakerLike;
   /** How many recent calls are kept for percentiles and error rate (default 1,024). */
   window?: number;
   /** The clock, epoch milliseconds (default `Date.now`). */
