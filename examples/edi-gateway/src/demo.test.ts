@@ -20,6 +20,7 @@ describe("examples/edi-gateway", () => {
     ]);
     // booked once in the ERP, whatever the resend
     expect([...result.bookings.values()]).toEqual([1]);
+    expect(result.resendIssues).toEqual(["duplicate_interchange"]);
     expect(result.flowStatus).toBe("completed");
     expect(result.timeline.filter((step) => step === "erp book success")).toHaveLength(1);
     for (const exchange of result.exchanges) {

@@ -53,6 +53,8 @@ export interface EdiGatewayDemoResult {
   pending: ExpectedAcknowledgement[];
   /** What the partner's 997s settled. */
   settled: ExpectedAcknowledgement[];
+  /** Issue codes the resent 850 was reported with. */
+  resendIssues: string[];
   /** The order's audit trail (its correlation id's entries): system, step, outcome. */
   timeline: string[];
 }
@@ -164,7 +166,8 @@ export async function runEdiGatewayDemo(
 
     // 3. The buyer's translator resends the same 850 (it happens): a 997, nothing booked twice.
     record("in", "850", po);
-    await gateway.receive(po);
+    const resent = await gateway.receive(po);
+    for (const issue of resent.issues) log(`   ${issue.code}: ${issue.message}`);
 
     // 4. The warehouse picks, packs and ships what was allocated.
     for (const kind of ["pick", "pack", "ship"] as const) {
@@ -203,6 +206,7 @@ export async function runEdiGatewayDemo(
         )
       : [];
     return {
+      resendIssues: resent.issues.map((issue) => issue.code),
       timeline,
       exchanges,
       order,

@@ -163,6 +163,21 @@ describe("createX12Partner: receive", () => {
     expect(tags(ack, "AK9")[0]!.text).toBe("AK9*R*1*1*0");
   });
 
+  it("reports a resent interchange (same ISA13) and still answers it with a 997 and the same order", async () => {
+    const { partner } = partnerFor();
+    const text = await partner850([twoLines]);
+    const first = await partner.receive(text);
+    const again = await partner.receive(text);
+    expect(first.issues.some((issue) => issue.code === "duplicate_interchange")).toBe(false);
+    expect(again.issues.find((issue) => issue.code === "duplicate_interchange")?.message).toMatch(
+      /^ISA13: interchange 000000500 /,
+    );
+    expect(again.orders).toEqual(first.orders);
+    expect(parseEdi(again.acknowledgement).interchanges[0]!.controlNumber).not.toBe(
+      parseEdi(first.acknowledgement).interchanges[0]!.controlNumber,
+    );
+  });
+
   it("does not read or acknowledge an interchange from another sender", async () => {
     const { partner } = partnerFor();
     const foreign = (await partner850([twoLines])).replace("ZZ*ACMEBUYER      ", "ZZ*SOMEONEELSE    ");

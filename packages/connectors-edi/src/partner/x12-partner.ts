@@ -77,6 +77,9 @@ export interface X12Partner extends EdiPartnerV1 {
   overdue(): ExpectedAcknowledgement[];
 }
 
+/** How many of a partner's interchange control numbers are remembered to spot a resent file. */
+const RECENT_INTERCHANGES = 10_000;
+
 /** Mapping problem codes → the codes the 997 builder turns into AK3 / AK4. */
 const ACK_CODE_OF_MAPPING: Record<string, string> = {
   invalid_number: "invalid_character",
@@ -206,6 +209,18 @@ export function createX12Partner(settings: X12PartnerSettings): X12Partner {
   const clock = settings.clock ?? (() => new Date());
   const tracker = settings.ackTracker ?? createAcknowledgementTracker({ clock: () => clock().getTime() });
   const envelope = () => envelopeFor(profile, { controlNumbers: settings.controlNumbers, clock });
+  // The partner's recent interchange control numbers (bounded), to report a resent file.
+  const seenInterchanges = new Set<string>();
+  const remember = (controlNumber: string): boolean => {
+    const key = controlNumber.replace(/^0+(?=\d)/, "");
+    if (seenInterchanges.has(key)) return false;
+    seenInterchanges.add(key);
+    if (seenInterchanges.size > RECENT_INTERCHANGES) {
+      const oldest = seenInterchanges.values().next().value;
+      if (oldest !== undefined) seenInterchanges.delete(oldest);
+    }
+    return true;
+  };
 
   async function write(functionalId: string, transaction: TransactionInput): Promise<string> {
     const document = await buildX12Interchange(envelope(), [
@@ -255,6 +270,14 @@ export function createX12Partner(settings: X12PartnerSettings): X12Partner {
             segment: { tag: interchange.header.tag, index: interchange.header.index, element: 6 },
           });
           continue;
+        }
+        if (!remember(interchange.controlNumber)) {
+          issues.push({
+            code: "duplicate_interchange",
+            path: ["interchanges", interchange.controlNumber],
+            message: `ISA13: interchange ${interchange.controlNumber} from ${profile.id} was received before; read again (orders carry the partner's PO as their key, so booking stays once)`,
+            segment: { tag: "ISA", index: interchange.header.index, element: 13 },
+          });
         }
         const { acknowledgements, business } = functionalGroupsOf(interchange);
         if (acknowledgements.length > 0) {
