@@ -84,8 +84,6 @@ export interface NetSuiteSearchCriterion {
   operator: string;
   /** The value; a date as an ISO time. */
   value: string;
-  /** Search field kind (default `string`). */
-  kind?: "string" | "date";
 }
 
 /** Settings of {@link createNetSuite}. */
@@ -412,10 +410,7 @@ export function createNetSuite(settings: NetSuiteSettings): NetSuite {
       const namespace = namespaceOf(type);
       const criteriaXml = criteria
         .map((criterion) => {
-          const inner =
-            criterion.kind === "date"
-              ? `<platformCore:searchValue>${escapeXml(criterion.value)}</platformCore:searchValue>`
-              : `<platformCore:searchValue>${escapeXml(criterion.value)}</platformCore:searchValue>`;
+          const inner = `<platformCore:searchValue>${escapeXml(criterion.value)}</platformCore:searchValue>`;
           return `<platformCommon:${criterion.field} operator="${escapeXml(criterion.operator)}">${inner}</platformCommon:${criterion.field}>`;
         })
         .join("");
