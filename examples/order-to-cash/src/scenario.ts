@@ -136,7 +136,7 @@ export async function runOrderToCashScenario(settings: ScenarioSettings = {}): P
     // --- the simulated estate --------------------------------------------------------
     const erpSimulator = await createBusinessCentralSimulator({
       rateLimit: { requests: erpRate, windowMs: 1_000 },
-      maxConcurrentRequests: 8,
+      maxConcurrentRequests: 16,
     });
     closers.push(() => erpSimulator.close());
     const shopSimulator = await createShopifySimulator({ rest: { capacity: 40, leakPerSecond: 1_000 } });
@@ -153,7 +153,7 @@ export async function runOrderToCashScenario(settings: ScenarioSettings = {}): P
       ratePerInterval: Math.floor(erpRate * 0.9),
       intervalMs: 1_000,
       marginMs: 25,
-      concurrency: 8,
+      concurrency: 16,
       queueCapacity: 100_000,
       whenFull: "wait",
     });
@@ -215,6 +215,12 @@ export async function runOrderToCashScenario(settings: ScenarioSettings = {}): P
     shopSimulator.subscribe("orders/create", `${url}/webhooks/shopify`);
     // The WMS simulator delivers to our webhook (set after our server is up).
     const wmsWebhook = `${url}/webhooks/wms`;
+
+    // The distributor's big accounts: credit for the whole run (one stays tight, below).
+    for (const customer of customers) {
+      if (customer.refs.erp !== "C20000")
+        erpSimulator.update("customers", customer.refs.erp ?? customer.id, { creditLimit: "100000000" });
+    }
 
     // --- faults -------------------------------------------------------------------------
     shopSimulator.webhooks.inject({ kind: "duplicate", ratio: 0.3 });
@@ -439,6 +445,7 @@ export async function runOrderToCashScenario(settings: ScenarioSettings = {}): P
       "ERP peak requests/s": peak,
       "ERP limit requests/s": erpRate,
       "ERP 429 for over-rate calls": erpSimulator.traffic().rateLimited,
+      "ERP calls by operation": JSON.stringify(erpSimulator.traffic().byOperation),
     };
 
     const malformed = deadLetters.filter((entry) => entry.subscriber === "shopify-webhooks");
