@@ -20,3 +20,4 @@
  * @module
  */
 export * from "./console/index";
+export * from "./metrics/index";

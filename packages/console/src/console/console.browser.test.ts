@@ -74,19 +74,19 @@ describe.skipIf(!present)("console in a real browser (headless Debian chromium)"
       await page.goto(`${server.origin}/ops/dead-letters`);
       const row = page.locator("table[data-table=dead-letters] tbody tr");
       await expect.poll(() => row.count()).toBe(1);
-      const text = await row.first().innerText();
+      const text = await row.first().textContent();
       expect(text).toContain("NOT_FOUND");
       expect(await page.content()).not.toContain("jane.roe@example.com");
       await page.screenshot({ path: `${ARTIFACTS}dead-letters.png`, fullPage: true });
 
       await row.first().locator("a").click();
       await page.waitForURL(/\/ops\/dead-letters\/[0-9a-f]{32}$/);
-      expect(await page.locator("pre[data-field=message]").innerText()).toContain("[REDACTED]");
+      expect(await page.locator("pre[data-field=message]").textContent()).toContain("[REDACTED]");
       await page.screenshot({ path: `${ARTIFACTS}dead-letter.png`, fullPage: true });
 
       await page.locator("form[data-action=replay] button").click();
       await page.waitForURL(/done=replayed/);
-      expect(await page.locator("[role=status]").innerText()).toBe("Replayed.");
+      expect(await page.locator("[role=status]").textContent()).toBe("Replayed.");
       expect(await page.locator("h1 .badge").getAttribute("data-status")).toBe("replayed");
 
       await page.goto(`${server.origin}/ops/flows`);
@@ -101,7 +101,7 @@ describe.skipIf(!present)("console in a real browser (headless Debian chromium)"
 
       await flowRow.locator("a").first().click();
       await page.waitForURL(/\/ops\/flows\/o2c%3A4711$/);
-      const timeline = await page.locator("table[data-table=timeline]").innerText();
+      const timeline = await page.locator("table[data-table=timeline]").textContent();
       expect(timeline).toContain("notify-customer");
       expect(timeline).toContain("dead-letter.replay");
       expect(await page.locator('svg[aria-label="Audit timeline"] circle').count()).toBeGreaterThanOrEqual(4);

@@ -20,6 +20,7 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "@distro/core";
+import { type MetricsRegistry, prometheusHandler } from "../metrics/registry";
 import { CSRF_COOKIE, createCsrfTokens, readCookie } from "./csrf";
 import {
   type Bar,
@@ -66,6 +67,8 @@ export interface ConsoleSettings {
   maxBulkReplay?: number;
   /** The clock, epoch milliseconds (default `Date.now`). */
   clock?: () => number;
+  /** A metrics registry to serve at `<basePath>/metrics` in the Prometheus text format (behind `authorize`). */
+  metrics?: MetricsRegistry;
 }
 
 /** A Web-standard `Request` → `Response` handler. */
@@ -218,6 +221,7 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
   const retentionMs = settings.actionRetentionMs ?? 86_400_000;
   const maxBulk = settings.maxBulkReplay ?? 500;
   const deadLetterStore: DeadLetterStore | undefined = sources.bus?.deadLetters ?? sources.deadLetters;
+  const metrics = settings.metrics ? prometheusHandler(settings.metrics) : undefined;
   const lagHistory = new Map<string, number[]>();
   const utilisationHistory = new Map<string, number[]>();
 
@@ -1211,6 +1215,7 @@ ${partners.map(
       .slice(base.length)
       .split("/")
       .filter((part) => part !== "");
+    if (parts.length === 1 && parts[0] === "metrics" && metrics) return metrics(request);
     try {
       if (parts[0] === "api") return await api(request, url, parts.slice(1));
       return await pages(request, url, parts);

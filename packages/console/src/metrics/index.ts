@@ -1,0 +1,2 @@
+export * from "./console-metrics";
+export * from "./registry";
