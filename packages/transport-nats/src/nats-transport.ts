@@ -45,7 +45,10 @@ export interface NatsTransportOptions {
   duplicateWindowMs?: number;
   /**
    * Deliveries after which a message is given up: published to the dead-letter subject
-   * and terminated (default 20). Counts nacks and consumers that crashed (ack wait expired).
+   * and terminated. Counts every nack and every crashed consumer (ack wait expired). By
+   * default none: the bus nacks a message that another worker still holds every
+   * `redeliveryDelayMs` (100 ms) until that worker's inbox lease (300 s) runs out, so set
+   * it above `inboxLeaseMs / redeliveryDelayMs` (3,000 with the bus defaults).
    */
   maxDeliveries?: number;
   /** How long an unacknowledged delivery of a crashed consumer waits before it is delivered again (default 30,000 ms). */
@@ -138,7 +141,8 @@ export function createNatsTransport(options: NatsTransportOptions): Transport {
   const stream = namespace.replace(/[^A-Za-z0-9_-]/g, "_");
   const deadStream = `${stream}-dead`;
   const deduplicate = options.deduplicate ?? true;
-  const maxDeliveries = Math.max(1, options.maxDeliveries ?? 20);
+  const maxDeliveries =
+    options.maxDeliveries === undefined ? Number.POSITIVE_INFINITY : Math.max(1, options.maxDeliveries);
   const ackWaitMs = Math.max(1000, options.ackWaitMs ?? 30_000);
   const publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
   const consumers = new Set<ConsumerState>();

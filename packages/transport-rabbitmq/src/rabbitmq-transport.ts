@@ -28,8 +28,11 @@ export interface RabbitMqTransportOptions {
   partitions?: number;
   /**
    * Deliveries after which the broker gives a message up to the dead-letter exchange
-   * (quorum queues' `x-delivery-limit`); by default none, since the bus's own dead-letter
-   * store takes failed messages first.
+   * (quorum queues' `x-delivery-limit`). By default none: the bus's own dead-letter store
+   * takes failed messages first, and every nack counts, including the bus's "busy
+   * elsewhere" nacks (every 100 ms while another worker's 300 s inbox lease runs), so a
+   * limit must stay above 3,000 with the bus defaults. Fixed when a queue is first
+   * declared: RabbitMQ refuses to redeclare a queue with other arguments.
    */
   maxDeliveries?: number;
   /** At most this many messages wait in one queue; a publisher waits and retries while it is full (default 100,000). */
