@@ -345,7 +345,17 @@ export async function runOrderToCashScenario(settings: ScenarioSettings = {}): P
     await shopSimulator.sendWebhook("orders/create", late.order);
     await waitFor(
       "the late order to be booked",
-      async () => (await service.manager.get(`o2c:${lateOrderId}`))?.status === "waiting",
+      async () => {
+        const status = (await service.manager.get(`o2c:${lateOrderId}`))?.status;
+        return status === "waiting" || status === "held";
+      },
+      async () => {
+        const flow = await service.manager.get(`o2c:${lateOrderId}`);
+        const letters = await service.deadLetters.list({ status: "all" });
+        return `late order ${lateOrderId}: ${flow ? `${flow.status} after ${flow.completed.join(",")}` : "no flow"}; dead letters: ${letters
+          .map((entry) => `${entry.subscriber} ${entry.error.code} ${entry.error.message.slice(0, 200)}`)
+          .join(" | ")}; stats ${JSON.stringify(service.stats())}`;
+      },
     );
 
     log("the warehouse picks, packs and ships");
