@@ -39,7 +39,14 @@ import {
 } from "./html";
 import type { ConsoleSources, EdiAcknowledgementLike, UpstreamSnapshot } from "./sources";
 
-/** Settings of {@link createConsole}. */
+/**
+ * Settings of {@link createConsole}.
+ *
+ * @example
+ * ```ts
+ * const settings: ConsoleSettings = { basePath: "/ops", authorize: (request) => isOps(request), sources: { bus } };
+ * ```
+ */
 export interface ConsoleSettings {
   /** Where the host mounts the console, e.g. `/ops` (default: the root). */
   basePath?: string;
@@ -71,10 +78,24 @@ export interface ConsoleSettings {
   metrics?: MetricsRegistry;
 }
 
-/** A Web-standard `Request` → `Response` handler. */
+/**
+ * A Web-standard `Request` → `Response` handler.
+ *
+ * @example
+ * ```ts
+ * const ops: ConsoleHandler = createConsole({ authorize: (request) => isOps(request), sources: { bus } });
+ * ```
+ */
 export type ConsoleHandler = (request: Request) => Promise<Response>;
 
-/** What a replay action returns. */
+/**
+ * What a replay action returns.
+ *
+ * @example
+ * ```ts
+ * const outcome = (await (await fetch(replayUrl, { method: "POST", headers })).json()) as ReplayOutcome;
+ * ```
+ */
 export interface ReplayOutcome {
   /** The dead letter. */
   id: string;
@@ -82,7 +103,14 @@ export interface ReplayOutcome {
   eventId: string;
 }
 
-/** What a bulk replay returns. */
+/**
+ * What a bulk replay returns.
+ *
+ * @example
+ * ```ts
+ * const { replayed, failed } = (await (await fetch(bulkUrl, { method: "POST", headers, body })).json()) as BulkReplayOutcome;
+ * ```
+ */
 export interface BulkReplayOutcome {
   /** The entries replayed (or found already replayed by an earlier action). */
   replayed: ReplayOutcome[];

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 
-/** A Web-standard handler, as {@link createConsole} returns. */
+/**
+ * A Web-standard handler, as {@link createConsole} returns.
+ *
+ * @example
+ * ```ts
+ * const handler: FetchHandler = async () => new Response("ok");
+ * ```
+ */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 /**

@@ -4,6 +4,11 @@ import type { AuditLog, DeadLetterStore, FlowFilter, FlowInstance } from "@distr
  * What the console reads flows from: a core `FlowStore` or an orchestration
  * `ProcessManager` (both have these two methods). Only structure is required, so the
  * console never depends on the orchestration package.
+ *
+ * @example
+ * ```ts
+ * const flows: FlowSource = createProcessManager({ audit }); // or createMemoryFlowStore()
+ * ```
  */
 export interface FlowSource {
   /** Instances matching a filter. */
@@ -12,7 +17,14 @@ export interface FlowSource {
   get(id: string): Promise<FlowInstance | undefined>;
 }
 
-/** What the console needs of a core `Bus` to replay and discard dead letters. */
+/**
+ * What the console needs of a core `Bus` to replay and discard dead letters.
+ *
+ * @example
+ * ```ts
+ * const bus: DeadLetterBus = createBus();
+ * ```
+ */
 export interface DeadLetterBus {
   /** The dead-letter store the bus writes to. */
   readonly deadLetters: DeadLetterStore;
@@ -22,7 +34,14 @@ export interface DeadLetterBus {
   discard(id: string, reason: string): Promise<void>;
 }
 
-/** The counters of a sync job's last run, as `@distro/sync`'s `SyncRunReport` has them. */
+/**
+ * The counters of a sync job's last run, as `@distro/sync`'s `SyncRunReport` has them.
+ *
+ * @example
+ * ```ts
+ * const report: SyncRunReportLike | undefined = inventoryJob.lastReport();
+ * ```
+ */
 export interface SyncRunReportLike {
   /** The run. */
   runId: string;
@@ -48,7 +67,14 @@ export interface SyncRunReportLike {
   error?: { code: string; message: string };
 }
 
-/** A sync job checkpoint, as `@distro/sync`'s `CheckpointStore` keeps it. */
+/**
+ * A sync job checkpoint, as `@distro/sync`'s `CheckpointStore` keeps it.
+ *
+ * @example
+ * ```ts
+ * const checkpoint: CheckpointLike | undefined = await checkpoints.load("inventory:erp->shop");
+ * ```
+ */
 export interface CheckpointLike {
   /** The cursor of the last written page. */
   cursor: string | undefined;
@@ -62,19 +88,40 @@ export interface CheckpointLike {
   updatedAt: number;
 }
 
-/** A sync job whose last run can be read (`@distro/sync`'s `SyncJob` fits). */
+/**
+ * A sync job whose last run can be read (`@distro/sync`'s `SyncJob` fits).
+ *
+ * @example
+ * ```ts
+ * const job: SyncJobLike = createSyncJob({ id: "inventory:erp->shop", pages, schema, keyOf, write, checkpoints });
+ * ```
+ */
 export interface SyncJobLike {
   /** The report of the last finished run, if any. */
   lastReport(): SyncRunReportLike | undefined;
 }
 
-/** Where a job's checkpoints can be read (`@distro/sync`'s `CheckpointStore` fits). */
+/**
+ * Where a job's checkpoints can be read (`@distro/sync`'s `CheckpointStore` fits).
+ *
+ * @example
+ * ```ts
+ * const reader: CheckpointReader = createMemoryCheckpointStore();
+ * ```
+ */
 export interface CheckpointReader {
   /** The job's last checkpoint, if any. */
   load(jobId: string): Promise<CheckpointLike | undefined>;
 }
 
-/** One sync job the console shows: its last run and its last checkpoint. */
+/**
+ * One sync job the console shows: its last run and its last checkpoint.
+ *
+ * @example
+ * ```ts
+ * const source: SyncJobSource = { id: "inventory:erp->shop", name: "Inventory", job, checkpoints };
+ * ```
+ */
 export interface SyncJobSource {
   /** The job id (the checkpoint key). */
   id: string;
@@ -86,7 +133,14 @@ export interface SyncJobSource {
   checkpoints?: CheckpointReader;
 }
 
-/** The health of one upstream system at one moment. */
+/**
+ * The health of one upstream system at one moment.
+ *
+ * @example
+ * ```ts
+ * const snapshot: UpstreamSnapshot = { system: "erp", utilisation: 0.42, circuit: "closed" };
+ * ```
+ */
 export interface UpstreamSnapshot {
   /** The system, e.g. `erp`. */
   system: string;
@@ -116,7 +170,14 @@ export interface UpstreamSnapshot {
   errorRate?: number;
 }
 
-/** One upstream the console shows (see `createUpstreamProbe`, which implements it). */
+/**
+ * One upstream the console shows (see `createUpstreamProbe`, which implements it).
+ *
+ * @example
+ * ```ts
+ * const erp: UpstreamSource = createUpstreamProbe({ system: "erp", ratePerInterval: 50 });
+ * ```
+ */
 export interface UpstreamSource {
   /** The system, e.g. `erp`. */
   readonly system: string;
@@ -127,6 +188,11 @@ export interface UpstreamSource {
 /**
  * An outbound EDI group waiting for (or settled by) its 997 / 999 / CONTRL, shaped as
  * `@distro/connectors-edi`'s `ExpectedAcknowledgement`.
+ *
+ * @example
+ * ```ts
+ * const pending: EdiAcknowledgementLike[] = tracker.pending();
+ * ```
  */
 export interface EdiAcknowledgementLike {
   /** The trading partner. */
@@ -145,7 +211,17 @@ export interface EdiAcknowledgementLike {
   acknowledgedAt?: number;
 }
 
-/** The EDI partners and the acknowledgements of what was sent to them. */
+/**
+ * The EDI partners and the acknowledgements of what was sent to them.
+ *
+ * @example
+ * ```ts
+ * const ediPartners: EdiPartnersSource = {
+ *   partners: [{ id: "ZZ:ACME", name: "Acme Supply" }],
+ *   acknowledgements: () => [...tracker.pending(), ...settled],
+ * };
+ * ```
+ */
 export interface EdiPartnersSource {
   /** The partners to list, with names for people (partners seen in acknowledgements are added). */
   partners?: readonly { id: string; name?: string }[];
@@ -153,7 +229,14 @@ export interface EdiPartnersSource {
   acknowledgements(): Iterable<EdiAcknowledgementLike> | Promise<Iterable<EdiAcknowledgementLike>>;
 }
 
-/** Everything the console can show; each page appears only when its source is given. */
+/**
+ * Everything the console can show; each page appears only when its source is given.
+ *
+ * @example
+ * ```ts
+ * const sources: ConsoleSources = { flows: manager, audit, bus, upstreams: [erp] };
+ * ```
+ */
 export interface ConsoleSources {
   /** Flow instances (a `FlowStore` or a `ProcessManager`). */
   flows?: FlowSource;

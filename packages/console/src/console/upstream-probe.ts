@@ -1,7 +1,14 @@
 import { ValidationError, type ValidationIssue } from "@distro/core";
 import type { UpstreamSnapshot, UpstreamSource } from "./sources";
 
-/** The counters of a `@distro/sync` `UpstreamLimiter` that the probe reads. */
+/**
+ * The counters of a `@distro/sync` `UpstreamLimiter` that the probe reads.
+ *
+ * @example
+ * ```ts
+ * const stats: LimiterStatsLike = limiter.stats();
+ * ```
+ */
 export interface LimiterStatsLike {
   /** The rate in force now. */
   rate: number;
@@ -15,19 +22,40 @@ export interface LimiterStatsLike {
   throttled: number;
 }
 
-/** A limiter whose counters can be read (`@distro/sync`'s `UpstreamLimiter` fits). */
+/**
+ * A limiter whose counters can be read (`@distro/sync`'s `UpstreamLimiter` fits).
+ *
+ * @example
+ * ```ts
+ * const limiter: LimiterLike = createUpstreamLimiter({ system: "erp", ratePerInterval: 50 });
+ * ```
+ */
 export interface LimiterLike {
   /** The counters now. */
   stats(): LimiterStatsLike;
 }
 
-/** A circuit breaker whose state can be read (`@distro/sync`'s `CircuitBreaker` fits). */
+/**
+ * A circuit breaker whose state can be read (`@distro/sync`'s `CircuitBreaker` fits).
+ *
+ * @example
+ * ```ts
+ * const breaker: BreakerLike = createCircuitBreaker({ system: "erp" });
+ * ```
+ */
 export interface BreakerLike {
   /** The state now and how often it opened. */
   stats(): { state: "closed" | "open" | "half-open"; opened: number };
 }
 
-/** Settings of {@link createUpstreamProbe}. */
+/**
+ * Settings of {@link createUpstreamProbe}.
+ *
+ * @example
+ * ```ts
+ * const settings: UpstreamProbeSettings = { system: "erp", ratePerInterval: 50, intervalMs: 1_000 };
+ * ```
+ */
 export interface UpstreamProbeSettings {
   /** The system, e.g. `erp`. */
   system: string;
@@ -45,7 +73,15 @@ export interface UpstreamProbeSettings {
   clock?: () => number;
 }
 
-/** An {@link UpstreamSource} that also learns from each call. */
+/**
+ * An {@link UpstreamSource} that also learns from each call.
+ *
+ * @example
+ * ```ts
+ * const erp: UpstreamProbe = createUpstreamProbe({ system: "erp", ratePerInterval: 50 });
+ * erp.observe({ latencyMs: 42 });
+ * ```
+ */
 export interface UpstreamProbe extends UpstreamSource {
   /**
    * Records one finished call to the upstream.

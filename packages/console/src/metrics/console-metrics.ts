@@ -1,7 +1,14 @@
 import type { ConsoleSources } from "../console/sources";
 import type { MetricsRegistry } from "./registry";
 
-/** Settings of {@link registerConsoleMetrics}. */
+/**
+ * Settings of {@link registerConsoleMetrics}.
+ *
+ * @example
+ * ```ts
+ * registerConsoleMetrics(createMetricsRegistry(), { bus }, { clock: () => Date.now() });
+ * ```
+ */
 export interface ConsoleMetricsSettings {
   /** The clock, epoch milliseconds (default `Date.now`), for dead-letter age and sync lag. */
   clock?: () => number;

@@ -1,9 +1,24 @@
 import { ConflictError, ValidationError } from "@distro/core";
 
-/** Label names and their values for one series. */
+/**
+ * Label names and their values for one series.
+ *
+ * @example
+ * ```ts
+ * const labels: MetricLabels = { system: "erp", outcome: "success" };
+ * ```
+ */
 export type MetricLabels = Readonly<Record<string, string | number>>;
 
-/** A value that only goes up (requests, failures). */
+/**
+ * A value that only goes up (requests, failures).
+ *
+ * @example
+ * ```ts
+ * const calls: Counter = metrics.counter("distro_calls_total", { help: "Calls", labelNames: ["system"] });
+ * calls.inc({ system: "erp" });
+ * ```
+ */
 export interface Counter {
   /**
    * Adds to the series of these labels.
@@ -15,7 +30,15 @@ export interface Counter {
   inc(labels?: MetricLabels, value?: number): void;
 }
 
-/** A value that goes up and down (queue depth, lag). */
+/**
+ * A value that goes up and down (queue depth, lag).
+ *
+ * @example
+ * ```ts
+ * const depth: Gauge = metrics.gauge("distro_queue_depth", { help: "Queue depth", labelNames: ["system"] });
+ * depth.set(3, { system: "erp" });
+ * ```
+ */
 export interface Gauge {
   /**
    * Sets the series of these labels.
@@ -35,7 +58,15 @@ export interface Gauge {
   reset(): void;
 }
 
-/** A distribution of observed values in buckets (latency, sizes). */
+/**
+ * A distribution of observed values in buckets (latency, sizes).
+ *
+ * @example
+ * ```ts
+ * const latency: Histogram = metrics.histogram("distro_latency_seconds", { help: "Latency" });
+ * latency.observe(0.042);
+ * ```
+ */
 export interface Histogram {
   /**
    * Records one observation.
@@ -46,7 +77,14 @@ export interface Histogram {
   observe(value: number, labels?: MetricLabels): void;
 }
 
-/** How a metric is declared. */
+/**
+ * How a metric is declared.
+ *
+ * @example
+ * ```ts
+ * const options: MetricOptions = { help: "Upstream calls", labelNames: ["system", "outcome"] };
+ * ```
+ */
 export interface MetricOptions {
   /** One line for people (`# HELP`). */
   help: string;
@@ -54,7 +92,14 @@ export interface MetricOptions {
   labelNames?: readonly string[];
 }
 
-/** How a histogram is declared. */
+/**
+ * How a histogram is declared.
+ *
+ * @example
+ * ```ts
+ * const options: HistogramOptions = { help: "Latency", buckets: [0.05, 0.1, 0.5, 1] };
+ * ```
+ */
 export interface HistogramOptions extends MetricOptions {
   /** Upper bounds of the buckets, ascending (default: Prometheus' latency buckets in seconds). */
   buckets?: readonly number[];
@@ -64,6 +109,13 @@ export interface HistogramOptions extends MetricOptions {
  * The metrics port: counters, gauges and histograms with labels. Code that records
  * metrics takes this interface, so any backend (this registry, an OpenTelemetry meter
  * adapter) can stand behind it.
+ *
+ * @example
+ * ```ts
+ * function instrument(metrics: Metrics) {
+ *   return metrics.counter("distro_calls_total", { help: "Calls" });
+ * }
+ * ```
  */
 export interface Metrics {
   /** Declares (or returns the already declared) counter. */
@@ -74,7 +126,16 @@ export interface Metrics {
   histogram(name: string, options: HistogramOptions): Histogram;
 }
 
-/** An in-memory {@link Metrics} that renders the Prometheus text format. */
+/**
+ * An in-memory {@link Metrics} that renders the Prometheus text format.
+ *
+ * @example
+ * ```ts
+ * const registry: MetricsRegistry = createMetricsRegistry();
+ * registry.onCollect(() => depth.set(queue.size));
+ * const text = await registry.expose();
+ * ```
+ */
 export interface MetricsRegistry extends Metrics {
   /**
    * Adds a function run before each exposition, to set gauges from live state.
@@ -318,7 +379,14 @@ export function createMetricsRegistry(): MetricsRegistry {
   };
 }
 
-/** The content type of the Prometheus text exposition format 0.0.4. */
+/**
+ * The content type of the Prometheus text exposition format 0.0.4.
+ *
+ * @example
+ * ```ts
+ * new Response(await registry.expose(), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
+ * ```
+ */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
