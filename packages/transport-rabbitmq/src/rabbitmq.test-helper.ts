@@ -1,6 +1,5 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { promisify } from "node:util";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { serviceUrl } from "@distro/core/testing";
 import amqp from "amqplib";
 
@@ -35,19 +34,47 @@ export async function deleteNamespace(
   }
 }
 
-const run = promisify(execFile);
-
 /**
- * Closes, on the broker side, every connection whose name is `connectionName`, as a
- * network failure or a broker restart would (only this test's connections: the broker is shared).
+ * A TCP proxy on 127.0.0.1 port 0 in front of the broker, so a test can cut its own
+ * connections (as a network failure would) without touching anyone else's on the shared broker.
  */
-export async function closeConnectionsNamed(connectionName: string): Promise<number> {
-  const { stdout } = await run("rabbitmqctl", ["-q", "list_connections", "pid", "client_properties"]);
-  const pids = stdout
-    .split("\n")
-    .filter((line) => line.includes(`"${connectionName}"`))
-    .map((line) => line.split("\t")[0]!)
-    .filter((pid) => pid.startsWith("<"));
-  for (const pid of pids) await run("rabbitmqctl", ["-q", "close_connection", pid, "distro test: dropped"]);
-  return pids.length;
+export async function startProxy(): Promise<{ url: string; cut: () => number; close: () => Promise<void> }> {
+  const target = new URL(amqpService.url!);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(Number(target.port || 5672), target.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      socket.on("error", end);
+      socket.on("close", end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  const proxied = new URL(amqpService.url!);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(port);
+  return {
+    url: proxied.toString(),
+    cut() {
+      const count = sockets.size;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      return count;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
