@@ -259,6 +259,25 @@ describe("validation", () => {
       headers,
     );
     expect(tooBig.status).toBe(413);
+    // A chunked body (no content-length) is cut off at the cap too.
+    const chunked = await fetch(replayUrl, {
+      method: "POST",
+      headers: {
+        "x-ops-key": KEY,
+        "x-csrf-token": token,
+        cookie: `distro_console_csrf=${token}`,
+        "content-type": "application/json",
+      },
+      body: new ReadableStream({
+        start(controller) {
+          for (let index = 0; index < 20; index++)
+            controller.enqueue(new TextEncoder().encode(" ".repeat(8_192)));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
 
     expect((await scenario.bus.deadLetters.get(entry.id))?.status).toBe("pending");
   });

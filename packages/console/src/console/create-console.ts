@@ -663,9 +663,7 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     const declared = Number(request.headers.get("content-length") ?? "0");
     if (declared > MAX_BODY_BYTES)
       throw new HttpProblem(413, "BODY_TOO_LARGE", `The body is larger than ${MAX_BODY_BYTES} bytes`);
-    const text = await request.text();
-    if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-      throw new HttpProblem(413, "BODY_TOO_LARGE", `The body is larger than ${MAX_BODY_BYTES} bytes`);
+    const text = await readCapped(request);
     const fields = new Map<string, string>();
     if (type === "application/x-www-form-urlencoded") {
       for (const [name, value] of new URLSearchParams(text)) fields.set(name, value);
@@ -1251,6 +1249,25 @@ ${partners.map(
       return problem(error);
     }
   };
+}
+
+/** Reads a body as UTF-8, refusing (413) as soon as it passes the cap, whatever its declared length. */
+async function readCapped(request: Request): Promise<string> {
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new HttpProblem(413, "BODY_TOO_LARGE", `The body is larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 type AckState = "accepted" | "partial" | "rejected" | "received" | "pending" | "overdue";
