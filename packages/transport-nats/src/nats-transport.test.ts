@@ -186,3 +186,20 @@ describe.skipIf(!natsService.url)("NATS JetStream transport", () => {
     await bus.close();
   });
 });
+
+describe("NATS transport without a server", () => {
+  it("fails publish and subscribe with TRANSPORT_UNAVAILABLE instead of hanging", async () => {
+    const { createServer } = await import("node:net");
+    // A port that refuses: listen, note it, close.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const transport = createNatsTransport({ servers: `nats://127.0.0.1:${port}` });
+    await expect(transport.publish({ body: "x" })).rejects.toMatchObject({ code: "TRANSPORT_UNAVAILABLE" });
+    await expect(transport.subscribe("billing", () => undefined)).rejects.toMatchObject({
+      code: "TRANSPORT_UNAVAILABLE",
+    });
+    await transport.close();
+  });
+});

@@ -194,3 +194,24 @@ describe.skipIf(!amqpService.url)("RabbitMQ transport", () => {
     await bus.close();
   });
 });
+
+describe("RabbitMQ transport without a broker", () => {
+  it("fails publish and subscribe with TRANSPORT_UNAVAILABLE after publishTimeoutMs, instead of hanging", async () => {
+    const { createServer } = await import("node:net");
+    // A port that refuses: listen, note it, close.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const transport = createRabbitMqTransport({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      retryDelayMs: 10,
+      publishTimeoutMs: 100,
+    });
+    await expect(transport.publish({ body: "x" })).rejects.toMatchObject({ code: "TRANSPORT_UNAVAILABLE" });
+    await expect(transport.subscribe("billing", () => undefined)).rejects.toMatchObject({
+      code: "TRANSPORT_UNAVAILABLE",
+    });
+    await transport.close();
+  });
+});

@@ -224,9 +224,9 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions): Tran
       );
     });
 
-  const attach = async (consumer: ConsumerState): Promise<void> => {
+  const attach = async (consumer: ConsumerState, deadline = Number.POSITIVE_INFINITY): Promise<void> => {
     for (;;) {
-      if (consumer.closed || closed) return;
+      if (consumer.closed || closed || Date.now() > deadline) return;
       try {
         const { connection, generation: linkGeneration } = await connect();
         if (consumer.closed) return;
@@ -356,8 +356,13 @@ export function createRabbitMqTransport(options: RabbitMqTransportOptions): Tran
         waiting: [],
       };
       consumers.add(consumer);
-      await attach(consumer);
-      if (consumer.channel === undefined && !consumer.closed) {
+      // A first attach that cannot succeed (broker gone, queue declared with other
+      // arguments) fails the subscribe after publishTimeoutMs instead of hanging.
+      await attach(consumer, Date.now() + publishTimeoutMs);
+      if (consumer.channel === undefined) {
+        consumer.closed = true;
+        consumers.delete(consumer);
+        if (closed) throw refuse();
         throw new DistroError("TRANSPORT_UNAVAILABLE", "RabbitMQ cannot be reached", { retryable: true });
       }
       return {
