@@ -41,7 +41,7 @@ describe.skipIf(!redisService.url)("Redis second cache tier", () => {
     return { cache, tier };
   };
 
-  it("stores entries with a TTL and reads them back, JSON-safe", async () => {
+  it("stores entries with a TTL and reads them back, JSON-safe; a garbled value is a miss", async () => {
     const { redis, prefix, cleanup } = openTestRedis();
     cleanups.push(cleanup);
     const tier = await connectRedisSecondTier({ redis, keyPrefix: prefix });
@@ -62,6 +62,9 @@ describe.skipIf(!redisService.url)("Redis second cache tier", () => {
     const ttl = await redis.pttl(`${prefix}C1:BOLT`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
+    await redis.set(`${prefix}garbled`, "{not json");
+    expect(await tier.get("garbled")).toBeUndefined();
+    expect(await redis.exists(`${prefix}garbled`)).toBe(0);
     await tier.set("short", { value: 1, found: true, storedAt: 0 }, 1);
     await waitUntil(async () => (await redis.exists(`${prefix}short`)) === 0);
     expect(await tier.get("short")).toBeUndefined();

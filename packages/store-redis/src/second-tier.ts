@@ -216,7 +216,14 @@ export async function connectRedisSecondTier(options: RedisSecondTierOptions): P
   return {
     async get(key) {
       const text = await redis.get(`${prefix}${key}`);
-      return text === null ? undefined : (JSON.parse(text) as RedisSecondTierEntry);
+      if (text === null) return undefined;
+      try {
+        return JSON.parse(text) as RedisSecondTierEntry;
+      } catch {
+        // Not written by this tier (or cut short): a miss, and the value is loaded again.
+        await redis.del(`${prefix}${key}`);
+        return undefined;
+      }
     },
     async set(key, entry, ttlMs) {
       await redis.set(`${prefix}${key}`, JSON.stringify(entry), "PX", Math.max(1, Math.ceil(ttlMs)));
