@@ -5,6 +5,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderScenario, serve } from "./console.test-helper";
 import { createConsole } from "./create-console";
+import { createUpstreamProbe } from "./upstream-probe";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/console/", import.meta.url));
@@ -48,12 +49,57 @@ describe.skipIf(!present)("console in a real browser (headless Debian chromium)"
 
   it("replays a dead-lettered confirmation from the dead-letter page and the flow completes", async () => {
     const scenario = await orderScenario();
+    const erp = createUpstreamProbe({
+      system: "erp",
+      ratePerInterval: 10,
+      intervalMs: 60_000,
+      limiter: { stats: () => ({ rate: 8, queued: 4, inFlight: 2, refused: 1, throttled: 3 }) },
+      breaker: { stats: () => ({ state: "closed", opened: 1 }) },
+    });
+    for (const latencyMs of [35, 42, 51, 48, 380, 44, 39])
+      erp.observe({ latencyMs, failed: latencyMs > 300 });
+    const now = Date.now();
     const server = await serve(
       createConsole({
         basePath: "/ops",
         authorize: (request) => request.headers.get("x-ops-key") === KEY,
         actor: () => "ops:browser",
-        sources: { flows: scenario.manager, audit: scenario.audit, bus: scenario.bus },
+        sources: {
+          flows: scenario.manager,
+          audit: scenario.audit,
+          bus: scenario.bus,
+          upstreams: [erp],
+          ediPartners: {
+            partners: [{ id: "ZZ:ACME", name: "Acme Supply" }],
+            acknowledgements: () => [
+              {
+                partner: "ZZ:ACME",
+                functionalId: "SH",
+                controlNumber: "1001",
+                sentAt: now - 9_000,
+                dueAt: now + 60_000,
+                status: "A",
+                acknowledgedAt: now - 5_000,
+              },
+              {
+                partner: "ZZ:ACME",
+                functionalId: "IN",
+                controlNumber: "1002",
+                sentAt: now - 8_000,
+                dueAt: now - 1_000,
+              },
+              {
+                partner: "ZZ:ACME",
+                functionalId: "SH",
+                controlNumber: "1003",
+                sentAt: now - 7_000,
+                dueAt: now + 60_000,
+                status: "R",
+                acknowledgedAt: now - 2_000,
+              },
+            ],
+          },
+        },
       }),
     );
     const context = await browser.newContext({
@@ -107,6 +153,15 @@ describe.skipIf(!present)("console in a real browser (headless Debian chromium)"
       expect(await page.locator('svg[aria-label="Audit timeline"] circle').count()).toBeGreaterThanOrEqual(4);
       await page.screenshot({ path: `${ARTIFACTS}flow-timeline.png`, fullPage: true });
       expect(existsSync(`${ARTIFACTS}flow-timeline.png`)).toBe(true);
+
+      await page.goto(`${server.origin}/ops/upstreams`);
+      expect(await page.locator('tr[data-system="erp"]').textContent()).toContain("70%");
+      await page.screenshot({ path: `${ARTIFACTS}upstreams.png`, fullPage: true });
+      await page.goto(`${server.origin}/ops/edi-partners`);
+      expect(await page.locator('tr[data-partner="ZZ:ACME"] td').allTextContents()).toEqual(
+        expect.arrayContaining(["Acme SupplyZZ:ACME", "1"]),
+      );
+      await page.screenshot({ path: `${ARTIFACTS}edi-partners.png`, fullPage: true });
     } finally {
       await context.close();
       await server.close();

@@ -53,7 +53,7 @@ button.secondary{background:#fff;color:var(--accent)}button.danger{background:#f
 input,select{font:inherit;padding:3px 6px;border:1px solid var(--line);border-radius:4px}
 .filters{display:flex;gap:8px;flex-wrap:wrap;align-items:end}.filters label{display:flex;flex-direction:column;font-size:12px;color:var(--muted)}
 .flash{padding:8px 12px;border-radius:4px;margin-bottom:12px}.flash.ok{background:#dcf3e5}.flash.bad{background:#fbe1e1}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px}.metric{font-size:22px;font-weight:700}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:16px}.metric{font-size:22px;font-weight:700}
 svg text{font:11px system-ui,sans-serif;fill:var(--muted)}a{color:var(--accent)}
 `;
 
