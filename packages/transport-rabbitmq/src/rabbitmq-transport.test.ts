@@ -30,7 +30,7 @@ describe.skipIf(!amqpService.url)("RabbitMQ transport", () => {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
-  const fresh = (settings: { partitions?: number; maxDeliveries?: number; connectionName?: string } = {}) => {
+  const fresh = (settings: { partitions?: number; maxDeliveries?: number; url?: string } = {}) => {
     const namespace = testNamespace();
     const transport = createRabbitMqTransport({
       url: amqpService.url!,
