@@ -62,6 +62,8 @@ export interface ServiceCounters {
   malformed: number;
   wmsWebhooks: number;
   priceReads: number;
+  /** How long each shop webhook took to answer, in milliseconds (the customer-facing submit). */
+  webhookMs: number[];
 }
 
 /** The running service. */
@@ -111,6 +113,7 @@ export function createOrderToCashService(settings: OrderToCashServiceSettings): 
     malformed: 0,
     wmsWebhooks: 0,
     priceReads: 0,
+    webhookMs: [],
   };
   const subscriptions: BusSubscription[] = [];
 
@@ -306,7 +309,12 @@ export function createOrderToCashService(settings: OrderToCashServiceSettings): 
     async handle(request) {
       const path = new URL(request.url).pathname;
       try {
-        if (request.method === "POST" && path === "/webhooks/shopify") return await shopWebhook(request);
+        if (request.method === "POST" && path === "/webhooks/shopify") {
+          const began = performance.now();
+          const response = await shopWebhook(request);
+          counters.webhookMs.push(performance.now() - began);
+          return response;
+        }
         if (request.method === "POST" && path === "/webhooks/wms") return await wmsWebhook(request);
         if (path.startsWith("/api/")) return await api.handle(request);
         return new Response(null, { status: 404 });
