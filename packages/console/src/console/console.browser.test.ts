@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { waitUntil } from "@distro/core/testing";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderScenario, serve } from "./console.test-helper";
+import { browserPresent, orderScenario, serve } from "./console.test-helper";
 import { createConsole } from "./create-console";
 import { createUpstreamProbe } from "./upstream-probe";
 
@@ -11,17 +11,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/console/", import.meta.url));
 const KEY = "browser-ops-key";
 
-function chromiumPresent(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const reason = `${CHROMIUM} is missing (apt-get install -y chromium): skipping the console browser test`;
-  if (process.env.DISTRO_REQUIRE_SERVICES === "1") {
-    throw new Error(`${reason.split(":")[0]} and DISTRO_REQUIRE_SERVICES=1: the browser test is required`);
-  }
-  console.warn(`[distro] ${reason}`);
-  return false;
-}
-
-const present = chromiumPresent();
+const present = browserPresent(CHROMIUM);
 
 describe.skipIf(!present)("console in a real browser (headless Debian chromium)", () => {
   let browser: Browser;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -154,4 +155,23 @@ export async function orderScenario(): Promise<OrderScenario> {
       );
     },
   };
+}
+
+/**
+ * Whether the browser test can run: true when the browser binary exists. When it is
+ * missing, prints why the test skips, or throws under `DISTRO_REQUIRE_SERVICES=1` so CI
+ * cannot pass by skipping.
+ */
+export function browserPresent(
+  executable: string,
+  environment: Record<string, string | undefined> = process.env,
+  warn: (line: string) => void = console.warn,
+): boolean {
+  if (existsSync(executable)) return true;
+  const missing = `${executable} is missing (apt-get install -y chromium)`;
+  if (environment.DISTRO_REQUIRE_SERVICES === "1") {
+    throw new Error(`${missing} and DISTRO_REQUIRE_SERVICES=1: the browser test is required`);
+  }
+  warn(`[distro] ${missing}: skipping the console browser test`);
+  return false;
 }

@@ -13,7 +13,7 @@ import {
 } from "@distro/sync";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { client, orderScenario, serve } from "./console.test-helper";
+import { browserPresent, client, orderScenario, serve } from "./console.test-helper";
 import { type ConsoleSettings, createConsole } from "./create-console";
 import { createUpstreamProbe } from "./upstream-probe";
 
@@ -51,6 +51,20 @@ async function deadLetterFor(scenario: Awaited<ReturnType<typeof orderScenario>>
   const entry = (await scenario.bus.deadLetters.list()).find((candidate) => candidate.subject === orderId)!;
   return entry;
 }
+
+describe("browser test gate", () => {
+  it("skips with a printed reason when chromium is missing, and fails under DISTRO_REQUIRE_SERVICES=1", () => {
+    const lines: string[] = [];
+    expect(browserPresent("/nonexistent/chromium", {}, (line) => lines.push(line))).toBe(false);
+    expect(lines).toEqual([
+      "[distro] /nonexistent/chromium is missing (apt-get install -y chromium): skipping the console browser test",
+    ]);
+    expect(() => browserPresent("/nonexistent/chromium", { DISTRO_REQUIRE_SERVICES: "1" })).toThrow(
+      /DISTRO_REQUIRE_SERVICES=1/,
+    );
+    expect(browserPresent(process.execPath, { DISTRO_REQUIRE_SERVICES: "1" })).toBe(true);
+  });
+});
 
 describe("createConsole settings", () => {
   it("refuses to start without an authorize hook: nothing is open by default", () => {
@@ -333,6 +347,52 @@ describe("idempotent actions", () => {
     const trail = await scenario.audit.list({ correlationId: "corr-1006" });
     expect(trail.filter((found) => found.step === "dead-letter.replay")).toHaveLength(1);
     expect(trail.find((found) => found.step === "dead-letter.replay")?.actor).toBe("ops:alice");
+  });
+
+  it("any interleaving of replays and bulk replays of the same entries publishes each entry once (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("one", "bulk"), fc.nat({ max: 2 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (plan) => {
+          const { scenario, http } = await setup();
+          const entries: Awaited<ReturnType<typeof deadLetterFor>>[] = [];
+          for (const orderId of ["6001", "6002", "6003"])
+            entries.push(await deadLetterFor(scenario, orderId));
+          const headers = { "x-csrf-token": await http.token("/ops") };
+          let pending: Promise<Response>[] = [];
+          for (const [kind, index, awaitNow] of plan) {
+            pending.push(
+              kind === "one"
+                ? http.postJson(`/ops/api/dead-letters/${entries[index]!.id}/replay`, {}, headers)
+                : http.postJson(
+                    "/ops/api/dead-letters/replay",
+                    { subscriber: "erp-confirmations", idempotencyKey: `k-${index}` },
+                    headers,
+                  ),
+            );
+            if (awaitNow) {
+              await Promise.all(pending);
+              pending = [];
+            }
+          }
+          const statuses = (await Promise.all(pending)).map((response) => response.status);
+          expect(statuses.every((status) => status === 200)).toBe(true);
+          for (const entry of entries) {
+            const stored = await scenario.bus.deadLetters.get(entry.id);
+            expect(stored?.replays.length ?? 0).toBeLessThanOrEqual(1);
+          }
+          const touched = new Set(
+            plan.filter(([kind]) => kind === "one").map(([, index]) => entries[index]!.id),
+          );
+          for (const id of touched) expect((await scenario.bus.deadLetters.get(id))?.replays).toHaveLength(1);
+          for (const close of closers.splice(0)) await close();
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 
   it("bulk replay by filter runs once per key, refuses the key with another filter, and never replays an entry twice", async () => {
