@@ -82,7 +82,10 @@ export function describeFlowStoreConformance(name: string, createStore: FlowStor
     it("finds waiting instances by event type and key", async () => {
       const store = await createStore();
       await store.create(
-        instance({ status: "waiting", waiting: { step: "shipped", eventTypes: ["wms.shipped"], key: "1001" } }),
+        instance({
+          status: "waiting",
+          waiting: { step: "shipped", eventTypes: ["wms.shipped"], key: "1001" },
+        }),
       );
       await store.create(instance({ id: "o2c:1002", businessKey: "1002" }));
       expect((await store.findWaiting("wms.shipped", "1001")).map((found) => found.id)).toEqual(["o2c:1001"]);
@@ -92,9 +95,15 @@ export function describeFlowStoreConformance(name: string, createStore: FlowStor
 
     it("buffers events once per id and finds the first of the given types by key", async () => {
       const store = await createStore();
-      expect(await store.bufferEvent({ id: "e1", type: "wms.packed", key: "1001", data: { n: 1 } })).toBe(true);
-      expect(await store.bufferEvent({ id: "e1", type: "wms.packed", key: "1001", data: { n: 2 } })).toBe(false);
-      expect(await store.bufferEvent({ id: "e2", type: "wms.shipped", key: "1001", data: { tracking: "1Z" } })).toBe(true);
+      expect(await store.bufferEvent({ id: "e1", type: "wms.packed", key: "1001", data: { n: 1 } })).toBe(
+        true,
+      );
+      expect(await store.bufferEvent({ id: "e1", type: "wms.packed", key: "1001", data: { n: 2 } })).toBe(
+        false,
+      );
+      expect(
+        await store.bufferEvent({ id: "e2", type: "wms.shipped", key: "1001", data: { tracking: "1Z" } }),
+      ).toBe(true);
       expect(await store.findEvent(["wms.shipped"], "1001")).toEqual({
         id: "e2",
         type: "wms.shipped",
@@ -108,9 +117,14 @@ export function describeFlowStoreConformance(name: string, createStore: FlowStor
     it("lists by flow, status, correlation id and business key", async () => {
       const store = await createStore();
       await store.create(instance());
-      await store.create(instance({ id: "o2c:1002", businessKey: "1002", correlationId: "corr-2", status: "held" }));
-      await store.create(instance({ id: "r2c:1", flow: "return-to-credit", businessKey: "RMA-1", correlationId: "corr-3" }));
-      const ids = async (filter: Parameters<FlowStore["list"]>[0]) => (await store.list(filter)).map((found) => found.id).sort();
+      await store.create(
+        instance({ id: "o2c:1002", businessKey: "1002", correlationId: "corr-2", status: "held" }),
+      );
+      await store.create(
+        instance({ id: "r2c:1", flow: "return-to-credit", businessKey: "RMA-1", correlationId: "corr-3" }),
+      );
+      const ids = async (filter: Parameters<FlowStore["list"]>[0]) =>
+        (await store.list(filter)).map((found) => found.id).sort();
       expect(await ids({})).toEqual(["o2c:1001", "o2c:1002", "r2c:1"]);
       expect(await ids({ flow: "order-to-cash" })).toEqual(["o2c:1001", "o2c:1002"]);
       expect(await ids({ status: ["held"] })).toEqual(["o2c:1002"]);
