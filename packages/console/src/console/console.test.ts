@@ -253,6 +253,10 @@ describe("validation", () => {
 
     const badId = await http.get(`/ops/api/dead-letters/${encodeURIComponent("<script>")}`);
     expect(badId.status).toBe(400);
+    for (const path of ["/ops/api/flows/%E0%A4%A", "/ops/flows/%E0%A4%A", "/ops/api/dead-letters/%ZZ"]) {
+      const malformed = await http.get(path);
+      expect(malformed.status, path).toBe(400);
+    }
 
     const badFilter = await http.postJson(
       "/ops/api/dead-letters/replay",
@@ -294,6 +298,43 @@ describe("validation", () => {
     expect(chunked.status).toBe(413);
 
     expect((await scenario.bus.deadLetters.get(entry.id))?.status).toBe("pending");
+  });
+
+  it("never answers 5xx to any path, method or query (property)", async () => {
+    const scenario = await orderScenario();
+    closers.push(() => scenario.bus.close());
+    await deadLetterFor(scenario, "7001");
+    const handler = createConsole({
+      basePath: "/ops",
+      authorize: () => true,
+      sources: {
+        flows: scenario.manager,
+        audit: scenario.audit,
+        bus: scenario.bus,
+        ediPartners: { acknowledgements: () => [] },
+      },
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.webPath(),
+        fc.webQueryParameters(),
+        fc.constantFrom("GET", "POST", "PUT", "DELETE", "HEAD"),
+        fc.string(),
+        async (path, query, method, body) => {
+          const url = `http://127.0.0.1/ops${path.startsWith("/") ? path : `/${path}`}?${query}`;
+          const response = await handler(
+            new Request(
+              url,
+              method === "GET" || method === "HEAD"
+                ? { method }
+                : { method, body, headers: { "content-type": "application/json" } },
+            ),
+          );
+          return response.status < 500;
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("answers 409 with the reason when the entry was discarded before a replay", async () => {

@@ -708,7 +708,7 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
   };
 
   const deadLetterIdFrom = (segment: string): string => {
-    const id = decodeURIComponent(segment);
+    const id = decodeSegment(segment);
     if (!SAFE_ID.test(id))
       throw new ValidationError("Invalid dead-letter id", [
         issue(["id"], "The id has characters a dead-letter id never has"),
@@ -738,8 +738,8 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
           const flows = requireFlows();
           if (id === undefined)
             return json(200, { flows: (await flows.list(flowFilter(url.searchParams))).map(flowView) });
-          const instance = await flows.get(decodeURIComponent(id));
-          if (!instance) throw new NotFoundError(`No flow instance ${decodeURIComponent(id)}`);
+          const instance = await flows.get(decodeSegment(id));
+          if (!instance) throw new NotFoundError(`No flow instance ${decodeSegment(id)}`);
           return json(200, {
             flow: { ...flowView(instance), input: instance.input, results: instance.results },
             timeline: await timeline(instance.correlationId),
@@ -752,8 +752,8 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
               issue(["correlationId"], "Add /<correlationId>", "required"),
             ]);
           return json(200, {
-            correlationId: decodeURIComponent(id),
-            timeline: await timeline(decodeURIComponent(id)),
+            correlationId: decodeSegment(id),
+            timeline: await timeline(decodeSegment(id)),
           });
         }
         case "dead-letters": {
@@ -884,10 +884,10 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
       switch (resource) {
         case "flows":
           if (id === undefined) return page("/flows", "Flows", await flowsPage(url), token, secure);
-          return page("/flows", "Flow", await flowPage(decodeURIComponent(id)), token, secure);
+          return page("/flows", "Flow", await flowPage(decodeSegment(id)), token, secure);
         case "audit":
           if (id === undefined) throw new HttpProblem(404, "NOT_FOUND", "Add a correlation id");
-          return page("/flows", "Audit trail", await auditPage(decodeURIComponent(id)), token, secure);
+          return page("/flows", "Audit trail", await auditPage(decodeSegment(id)), token, secure);
         case "dead-letters":
           if (id === undefined)
             return page("/dead-letters", "Dead letters", await deadLettersPage(url, token), token, secure);
@@ -1249,6 +1249,17 @@ ${partners.map(
       return problem(error);
     }
   };
+}
+
+/** Decodes one path segment; a malformed escape is bad input (400), never a crash. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ValidationError("The path is not valid percent-encoding", [
+      { code: "invalid_string", path: ["path"], message: `Cannot decode ${segment.slice(0, 60)}` },
+    ]);
+  }
 }
 
 /** Reads a body as UTF-8, refusing (413) as soon as it passes the cap, whatever its declared length. */
