@@ -5,6 +5,7 @@ import {
   UpstreamError,
 } from "@distro/core";
 import { waitUntil } from "@distro/core/testing";
+import { createProcessManager, defineFlow, FlowHold, task } from "@distro/orchestration";
 import {
   createCircuitBreaker,
   createMemoryCheckpointStore,
@@ -471,6 +472,75 @@ describe("idempotent actions", () => {
     expect(nextBody.replayed).toHaveLength(3);
     expect(nextBody.replayed.some((replayed) => originals.has(replayed.id))).toBe(false);
     for (const id of originals) expect((await scenario.bus.deadLetters.get(id))?.replays).toHaveLength(1);
+  });
+});
+
+describe("held flows", () => {
+  it("releases a held flow once per hold, from the API or the page, and refuses one that is not held", async () => {
+    const audit = createInMemoryAuditLog();
+    const manager = createProcessManager({ audit });
+    let approved = false;
+    let runs = 0;
+    manager.register(
+      defineFlow("credit", [
+        task("credit-check", async () => {
+          runs += 1;
+          if (!approved) throw new FlowHold("CREDIT_LIMIT", "Order total exceeds available credit");
+          return "approved";
+        }),
+      ]),
+    );
+    await manager.start("credit", {}, { id: "credit:1", correlationId: "corr-credit-1" });
+    const server = await serve(
+      createConsole({
+        basePath: "/ops",
+        authorize,
+        actor: () => "ops:bob",
+        sources: { flows: manager, audit },
+      }),
+    );
+    closers.push(server.close);
+    const http = client(server.origin, { "x-ops-key": KEY });
+    const page = await (await http.get("/ops/flows/credit%3A1")).text();
+    expect(page).toContain("CREDIT_LIMIT");
+    const token = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect(page).toContain('data-action="release"');
+
+    approved = true;
+    const [first, second] = await Promise.all([
+      http.postJson(
+        "/ops/api/flows/credit%3A1/release",
+        { note: "approved by credit control" },
+        { "x-csrf-token": token },
+      ),
+      http.postJson(
+        "/ops/api/flows/credit%3A1/release",
+        { note: "approved by credit control" },
+        { "x-csrf-token": token },
+      ),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await first.json()).toEqual({ id: "credit:1", status: "completed" });
+    expect(runs).toBe(2);
+    const trail = await audit.list({ correlationId: "corr-credit-1" });
+    expect(trail.filter((entry) => entry.step === "flow.release")).toHaveLength(1);
+    expect(trail.find((entry) => entry.step === "flow.release")).toMatchObject({
+      actor: "ops:bob",
+      details: { note: "approved by credit control" },
+    });
+
+    expect(await second.json()).toEqual({ id: "credit:1", status: "completed" });
+    const again = await http.postForm("/ops/flows/credit%3A1/release", { csrf: token });
+    expect(again.status).toBe(303);
+    expect(again.headers.get("location")).toBe("/ops/flows/credit%3A1?done=released");
+    expect(runs).toBe(2);
+
+    await manager.start("credit", {}, { id: "credit:2" });
+    const notHeld = await http.postForm("/ops/flows/credit%3A2/release", { csrf: token });
+    expect(notHeld.status).toBe(409);
+    expect(await notHeld.text()).toContain("FLOW_NOT_HELD");
+    const noCsrf = await http.postJson("/ops/api/flows/credit%3A1/release", {});
+    expect(noCsrf.status).toBe(403);
   });
 });
 

@@ -559,6 +559,72 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     );
   };
 
+  /** The last release this console made of each flow, so a repeated release answers the same. */
+  const releases = new Map<string, { id: string; status: string }>();
+  const releaseLocks = new Map<string, Promise<unknown>>();
+
+  /** Releases a held flow once per hold (keyed by the instance and when it was held). */
+  const releaseFlow = async (id: string, note: string, actor: string) => {
+    const flows = requireFlows();
+    if (typeof flows.release !== "function")
+      throw new HttpProblem(
+        409,
+        "RELEASE_UNAVAILABLE",
+        "Releasing needs a process manager: pass one as sources.flows",
+      );
+    const release = flows.release.bind(flows);
+    // One release of one flow at a time in this process: a double click waits, then finds it released.
+    const previous = releaseLocks.get(id) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const instance = await flows.get(id);
+      if (!instance) throw new NotFoundError(`No flow instance ${id}`);
+      if (instance.status !== "held" || !instance.hold) {
+        const earlier = releases.get(id);
+        if (earlier) return earlier;
+        throw new HttpProblem(409, "FLOW_NOT_HELD", `Flow instance ${id} is ${instance.status}, not held`);
+      }
+      const hold = instance.hold;
+      const outcome = await idempotent(
+        async () => {
+          const released = await release(id, note.length > 0 ? { note } : {});
+          await audit(sources.audit, {
+            correlationId: instance.correlationId,
+            system: "console",
+            step: "flow.release",
+            outcome: "success",
+            actor,
+            details: {
+              instanceId: id,
+              heldAt: hold.step,
+              code: hold.code,
+              ...(note.length > 0 ? { note } : {}),
+            },
+          });
+          return { id, status: released.status as string };
+        },
+        {
+          store: actions,
+          key: `${id}@${hold.at}`,
+          scope: { system: "console", operation: "flow.release" },
+          inProgressExpiryMs: 60_000,
+          retentionMs,
+          waitForInFlightMs: 10_000,
+          pollIntervalMs: 10,
+        },
+      );
+      releases.delete(id);
+      releases.set(id, outcome);
+      if (releases.size > 10_000) releases.delete(releases.keys().next().value as string);
+      return outcome;
+    });
+    const settled = run.catch(() => undefined);
+    releaseLocks.set(id, settled);
+    void settled.then(() => {
+      if (releaseLocks.get(id) === settled) releaseLocks.delete(id);
+    });
+    return run;
+  };
+
   const replayBulk = async (
     filter: DeadLetterFilter,
     key: string | undefined,
@@ -792,7 +858,8 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     action: string | undefined,
   ): Promise<{ body: unknown; form: boolean; redirect: string }> => {
     checkOrigin(request, url);
-    if (resource !== "dead-letters") throw new HttpProblem(404, "NOT_FOUND", `No action at ${url.pathname}`);
+    if (resource !== "dead-letters" && !(resource === "flows" && action === "release"))
+      throw new HttpProblem(404, "NOT_FOUND", `No action at ${url.pathname}`);
     const { fields, form } = await readBody(request);
     const token = request.headers.get("x-csrf-token") ?? fields.get("csrf");
     const refused = csrf.check(
@@ -802,6 +869,16 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     );
     if (refused !== undefined) throw new HttpProblem(403, "CSRF_INVALID", refused);
     const actor = (await settings.actor?.(request)) ?? "console";
+    if (resource === "flows" && id !== undefined) {
+      const flowId = decodeSegment(id);
+      const note = (fields.get("note") ?? "").trim();
+      if (note.length > 1_000)
+        throw new ValidationError("The note is too long", [
+          issue(["note"], "Expected at most 1000 characters", "too_big"),
+        ]);
+      const outcome = await releaseFlow(flowId, note, actor);
+      return { body: outcome, form, redirect: `${base}/flows/${encodeURIComponent(flowId)}?done=released` };
+    }
     if (id === "replay" && action === undefined) {
       const key = request.headers.get("idempotency-key") ?? fields.get("idempotencyKey");
       if (key !== undefined && key !== null && (key.length === 0 || key.length > 200))
@@ -884,7 +961,7 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
       switch (resource) {
         case "flows":
           if (id === undefined) return page("/flows", "Flows", await flowsPage(url), token, secure);
-          return page("/flows", "Flow", await flowPage(decodeSegment(id)), token, secure);
+          return page("/flows", "Flow", await flowPage(decodeSegment(id), url, token), token, secure);
         case "audit":
           if (id === undefined) throw new HttpProblem(404, "NOT_FOUND", "Add a correlation id");
           return page("/flows", "Audit trail", await auditPage(decodeSegment(id)), token, secure);
@@ -1001,7 +1078,7 @@ ${entries.map(
 )}</tbody></table>`;
   };
 
-  const flowPage = async (id: string): Promise<Html> => {
+  const flowPage = async (id: string, url: URL, token: string): Promise<Html> => {
     const instance = await requireFlows().get(id);
     if (!instance) throw new NotFoundError(`No flow instance ${id}`);
     const view = redactor({
@@ -1010,7 +1087,7 @@ ${entries.map(
       results: instance.results,
     }) as ReturnType<typeof flowView> & { input: unknown; results: unknown };
     const entries = redactor(await timeline(instance.correlationId)) as AuditEntry[];
-    return html`<h1>Flow ${view.id} ${badge(view.status)}</h1>
+    return html`<h1>Flow ${view.id} ${badge(view.status)}</h1>${doneNotice(url)}
 <div class="card"><table><tbody>
 <tr><th>Flow</th><td>${view.flow}</td></tr><tr><th>Correlation id</th><td class="mono">${view.correlationId}</td></tr>
 ${view.businessKey ? html`<tr><th>Business key</th><td>${view.businessKey}</td></tr>` : ""}
@@ -1018,6 +1095,11 @@ ${view.businessKey ? html`<tr><th>Business key</th><td>${view.businessKey}</td><
 ${view.hold ? html`<tr><th>Held</th><td><b>${view.hold.step}</b> · ${view.hold.code} · ${view.hold.reason} <span class="muted">since ${view.hold.at}</span></td></tr>` : ""}
 ${view.waiting ? html`<tr><th>Waiting</th><td><b>${view.waiting.step}</b> for ${view.waiting.eventTypes.join(" or ")} with key ${view.waiting.key}</td></tr>` : ""}
 ${view.error ? html`<tr><th>Error</th><td>${view.error.code}: ${view.error.message}</td></tr>` : ""}
+${
+  view.hold && typeof sources.flows?.release === "function"
+    ? html`<tr><th>Release</th><td><form method="post" class="inline" action="${base}/flows/${encodeURIComponent(view.id)}/release" data-action="release"><input type="hidden" name="csrf" value="${token}"><input name="note" placeholder="note (optional)" maxlength="1000"> <button>Release</button></form></td></tr>`
+    : ""
+}
 <tr><th>Started</th><td class="mono">${view.createdAt}</td></tr><tr><th>Updated</th><td class="mono">${view.updatedAt}</td></tr>
 </tbody></table></div>
 <div class="card"><h2>Audit trail</h2>${timelineBody(entries)}</div>
@@ -1037,6 +1119,7 @@ ${flows.length > 0 ? html`<div class="card">Flows: ${flows.map((flow) => html`<a
     const done = url.searchParams.get("done");
     if (done === "replayed") return html`<div class="flash ok" role="status">Replayed.</div>`;
     if (done === "discarded") return html`<div class="flash ok" role="status">Discarded.</div>`;
+    if (done === "released") return html`<div class="flash ok" role="status">Released.</div>`;
     if (done === "bulk") {
       const replayed = Number(url.searchParams.get("replayed") ?? "0");
       const failed = Number(url.searchParams.get("failed") ?? "0");

@@ -15,6 +15,11 @@ export interface FlowSource {
   list(filter?: FlowFilter): Promise<FlowInstance[]>;
   /** One instance by id. */
   get(id: string): Promise<FlowInstance | undefined>;
+  /**
+   * Continues a held instance (a `ProcessManager` has it; a bare `FlowStore` does not, and
+   * the console then offers no release).
+   */
+  release?(id: string, options?: { note?: string }): Promise<FlowInstance>;
 }
 
 /**
