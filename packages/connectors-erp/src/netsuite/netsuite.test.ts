@@ -260,7 +260,13 @@ describe("NetSuite adapter against the simulator", () => {
   it("retries concurrency faults until every request gets through", async () => {
     const slow = await createNetSuiteSimulator({ latencyMs: 20 });
     try {
-      const unpaced = createNetSuite({ endpoint: slow.endpoint, ...slow.credentials, sleep: async () => {} });
+      // Waits are capped at 30 ms (longer than one request holds the session), so the test
+      // does not sit out NetSuite's real back-off, yet never retries before the session frees.
+      const unpaced = createNetSuite({
+        endpoint: slow.endpoint,
+        ...slow.credentials,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 30))),
+      });
       const results = await Promise.all(
         [1, 2, 3].map(() => unpaced.get("customer", { externalId: "C10000" })),
       );
