@@ -11,6 +11,18 @@ export interface PostgresControlNumberStoreSettings extends Omit<PostgresStoreSe
   max?: number;
 }
 
+/** EDI control numbers per partner and kind (the `ControlNumberStore` port of `@distro/connectors-edi`). */
+export interface PostgresControlNumberStore {
+  /**
+   * Reserves the next control number.
+   *
+   * @param partner - the trading partner's key (e.g. `ZZ:ACME`)
+   * @param kind - interchange, group or transaction
+   * @returns a number never handed out before for this partner and kind
+   */
+  next(partner: string, kind: string): Promise<number>;
+}
+
 /**
  * EDI control numbers on PostgreSQL or PGlite: one atomic upsert per number, so any
  * number of processes never hand out the same interchange, group or transaction
@@ -25,9 +37,9 @@ export interface PostgresControlNumberStoreSettings extends Omit<PostgresStoreSe
  * await controlNumbers.next("ZZ:ACME", "interchange"); // 1, then 2...
  * ```
  */
-export function createPostgresControlNumberStore(settings: PostgresControlNumberStoreSettings): {
-  next(partner: string, kind: string): Promise<number>;
-} {
+export function createPostgresControlNumberStore(
+  settings: PostgresControlNumberStoreSettings,
+): PostgresControlNumberStore {
   const table = `${quoteIdentifier(settings.schema ?? "public")}.distro_control_numbers`;
   const start = settings.start ?? 1;
   const max = settings.max ?? 999_999_999;

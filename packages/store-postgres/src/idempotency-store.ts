@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore, SerializedError } from "@distro/core";
+import type {
+  IdempotencyClaim,
+  IdempotencyRecord,
+  IdempotencyStore,
+  RetryClock,
+  SerializedError,
+} from "@distro/core";
 import { quoteIdentifier, type SchemaOptions } from "./migrations";
 import { boxJson, decodeText, encodeText, fromJson, toNumber, toOptionalNumber, unboxJson } from "./rows";
 import type { SqlExecutor } from "./sql";
@@ -9,7 +15,7 @@ export interface PostgresStoreSettings extends SchemaOptions {
   /** The database (or a transaction). */
   db: SqlExecutor;
   /** The clock, in epoch milliseconds (injectable for tests). */
-  clock?: { now(): number };
+  clock?: RetryClock;
 }
 
 interface IdempotencyRow {

@@ -6,7 +6,16 @@ export interface SchemaOptions {
   schema?: string;
 }
 
-/** Quotes an identifier for SQL. */
+/**
+ * Quotes an identifier for SQL (a schema or table name), doubling embedded quotes.
+ *
+ * @param name - the identifier
+ * @returns the quoted identifier
+ * @example
+ * ```ts
+ * quoteIdentifier("distro"); // "\"distro\""
+ * ```
+ */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -119,7 +128,15 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** The newest migration version this package knows. */
+/**
+ * The newest migration version this package knows.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await db.query("SELECT max(version) AS version FROM distro_migrations");
+ * const upToDate = Number(rows[0]?.version) === LATEST_SCHEMA_VERSION;
+ * ```
+ */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**

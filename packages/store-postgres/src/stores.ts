@@ -1,6 +1,6 @@
-import type { DeadLetterStore, FlowStore, IdempotencyStore, InboxStore } from "@distro/core";
+import type { DeadLetterStore, FlowStore, IdempotencyStore, InboxStore, RetryClock } from "@distro/core";
 import { createPostgresCheckpointStore, type PostgresCheckpointStore } from "./checkpoint-store";
-import { createPostgresControlNumberStore } from "./control-number-store";
+import { createPostgresControlNumberStore, type PostgresControlNumberStore } from "./control-number-store";
 import { type CrossReferenceStore, createPostgresCrossReferenceStore } from "./cross-reference-store";
 import { createPostgresDeadLetterStore } from "./dead-letter-store";
 import { createPostgresFlowStore } from "./flow-store";
@@ -15,7 +15,7 @@ export interface PostgresStoresSettings extends SchemaOptions {
   /** The database: `connectPostgres(url)` or `await openPglite(folder)`. */
   db: SqlDatabase;
   /** The clock, in epoch milliseconds. */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** Skip running migrations (when a deploy step runs them). */
   skipMigrations?: boolean;
 }
@@ -39,7 +39,7 @@ export interface PostgresStores {
   /** Identifier cross-references. */
   crossReferences: CrossReferenceStore;
   /** EDI control numbers. */
-  controlNumbers: { next(partner: string, kind: string): Promise<number> };
+  controlNumbers: PostgresControlNumberStore;
 }
 
 /**

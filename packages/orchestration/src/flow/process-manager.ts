@@ -9,6 +9,7 @@ import {
   type FlowStore,
   isRetryable,
   newCorrelationId,
+  type RetryClock,
   type RetryPolicy,
   type RetrySleep,
   retry,
@@ -62,7 +63,7 @@ export interface ProcessManagerOptions {
   /** The retry policy of task steps that do not set their own. */
   retry?: RetryPolicy;
   /** The clock, in epoch milliseconds (for wait deadlines and audit times). */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /** How retries wait; a real timer by default. */
   sleep?: RetrySleep;
   /** Randomness for retry jitter. */

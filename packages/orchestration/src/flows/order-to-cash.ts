@@ -44,7 +44,14 @@ export interface OrderToCashInput {
   ediPartnerId?: string;
 }
 
-/** The event types order-to-cash waits for. */
+/**
+ * The event types order-to-cash waits for.
+ *
+ * @example
+ * ```ts
+ * await manager.deliver({ id: "wms-msg-9", type: ORDER_TO_CASH_EVENTS.shipped, key: order.id, data: shipment });
+ * ```
+ */
 export const ORDER_TO_CASH_EVENTS = {
   /** The WMS shipped (the data is a canonical `Shipment`); key: the order id. */
   shipped: "wms.shipped",

@@ -32,7 +32,14 @@ export interface ReturnToCreditInput {
   issueDate?: string;
 }
 
-/** The event types return-to-credit waits for. */
+/**
+ * The event types return-to-credit waits for.
+ *
+ * @example
+ * ```ts
+ * await manager.deliver({ id: "wms-77", type: RETURN_TO_CREDIT_EVENTS.received, key: rma.id, data: { lines: rma.lines } });
+ * ```
+ */
 export const RETURN_TO_CREDIT_EVENTS = {
   /** The warehouse received the goods; data: `{ lines: ReturnLine[] }`; key: the RMA id. */
   received: "wms.return.received",

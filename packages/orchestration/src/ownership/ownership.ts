@@ -88,7 +88,8 @@ export class OwnershipError extends DistroError {
   }
 }
 
-type Entity = Record<string, unknown> & { ext?: Record<string, unknown> };
+/** A record whose fields ownership rules apply to: top-level fields and namespaced `ext` keys. */
+export type OwnedRecord = Record<string, unknown> & { ext?: Record<string, unknown> };
 
 function ownerOf(rules: EntityOwnership | undefined, field: string): string | undefined {
   if (!rules) return undefined;
@@ -115,7 +116,7 @@ const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
  * refused[0]?.field; // "tier"
  * ```
  */
-export function mergeOwned<T extends Entity>(
+export function mergeOwned<T extends OwnedRecord>(
   entity: string,
   current: T | undefined,
   incoming: Partial<T>,
@@ -123,7 +124,7 @@ export function mergeOwned<T extends Entity>(
   rules: OwnershipRules = DEFAULT_OWNERSHIP,
 ): { merged: T; refused: OwnershipViolation[] } {
   const entityRules = rules[entity];
-  const merged: Entity = { ...(current ?? {}) };
+  const merged: OwnedRecord = { ...(current ?? {}) };
   const refused: OwnershipViolation[] = [];
   for (const [field, value] of Object.entries(incoming)) {
     if (field === "ext" && value && typeof value === "object") {
@@ -166,7 +167,7 @@ export function mergeOwned<T extends Entity>(
  * const customer = assertOwned("customer", current, { tier: "platinum" }, "crm");
  * ```
  */
-export function assertOwned<T extends Entity>(
+export function assertOwned<T extends OwnedRecord>(
   entity: string,
   current: T | undefined,
   incoming: Partial<T>,
