@@ -20,6 +20,7 @@ export * from "./envelope/index";
 export * from "./errors/index";
 export * from "./http/index";
 export * from "./idempotency/index";
+export * from "./json/index";
 export * from "./messaging/index";
 export * from "./model/index";
 export * from "./money/index";

@@ -1,4 +1,4 @@
-import { UpstreamError } from "@distro/core";
+import { quoteUnsafeIntegers, UpstreamError } from "@distro/core";
 
 /**
  * Parses Shopify JSON so that ids beyond 2^53 keep every digit: integer literals outside
@@ -15,7 +15,7 @@ import { UpstreamError } from "@distro/core";
  * ```
  */
 export function parseShopifyJson(text: string): unknown {
-  return JSON.parse(quoteBigIntegers(text));
+  return JSON.parse(quoteUnsafeIntegers(text));
 }
 
 /**
@@ -74,50 +74,4 @@ export function rawId(id: string): string {
  */
 export function stringifyShopifyJson(value: unknown): string {
   return JSON.stringify(value).replace(/"\\u0000shopify-raw-id:(\d+)"/g, "$1");
-}
-
-function quoteBigIntegers(text: string): string {
-  let out = "";
-  let copied = 0;
-  let index = 0;
-  const length = text.length;
-  while (index < length) {
-    const code = text.charCodeAt(index);
-    if (code === 34) {
-      index++;
-      while (index < length) {
-        const inner = text.charCodeAt(index);
-        if (inner === 92) index += 2;
-        else if (inner === 34) break;
-        else index++;
-      }
-      index++;
-      continue;
-    }
-    if (code === 45 || (code >= 48 && code <= 57)) {
-      const start = index;
-      index++;
-      while (index < length) {
-        const next = text.charCodeAt(index);
-        if (
-          (next >= 48 && next <= 57) ||
-          next === 46 ||
-          next === 101 ||
-          next === 69 ||
-          next === 43 ||
-          next === 45
-        )
-          index++;
-        else break;
-      }
-      const literal = text.slice(start, index);
-      if (/^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
-        out += `${text.slice(copied, start)}"${literal}"`;
-        copied = index;
-      }
-      continue;
-    }
-    index++;
-  }
-  return copied === 0 ? text : out + text.slice(copied);
 }
