@@ -86,7 +86,7 @@ export function bodyExcerpt(text: string): string | undefined {
   const redacted = redactSecrets(text.slice(0, REDACTION_WINDOW_CHARS));
   const bytes = new TextEncoder().encode(redacted);
   if (bytes.length <= BODY_EXCERPT_BYTES) return redacted;
-  // Cut at a character boundary: step back over UTF-8 continuation bytes (10xxxxxx).
+  // Cut at a character boundary: step back over UTF-8 continuation bytes (top bits 10).
   let end = BODY_EXCERPT_BYTES;
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return new TextDecoder().decode(bytes.subarray(0, end));
