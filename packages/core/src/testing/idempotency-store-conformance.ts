@@ -3,6 +3,7 @@ import type { DistroError } from "../errors/index";
 import { beginIdempotent, type IdempotencyOptions, idempotent } from "../idempotency/idempotent";
 import type { IdempotencyStore } from "../idempotency/store";
 import { createManualClock, type ManualClock } from "./manual-clock";
+import { waitUntil } from "./wait-until";
 
 /** What a store factory receives from a conformance suite. */
 export interface ConformanceContext {
@@ -128,15 +129,23 @@ export function describeIdempotencyStoreConformance(
         return "done";
       };
       const first = idempotent(slow, options());
-      await new Promise((resolve) => setImmediate(resolve));
+      // The first call holds the claim once its function runs (a store may need a round trip).
+      await waitUntil(() => runs === 1);
       const waiting = idempotent(slow, options({ waitForInFlightMs: 5_000, pollIntervalMs: 1 }));
       setTimeout(() => gate.resolve(), 5);
       expect(await waiting).toBe("done");
       expect(await first).toBe("done");
       expect(runs).toBe(1);
       const hung = deferred();
-      const blocked = idempotent(() => hung.promise, options({ key: "order-1002" }));
-      await new Promise((resolve) => setImmediate(resolve));
+      let hungStarted = false;
+      const blocked = idempotent(
+        () => {
+          hungStarted = true;
+          return hung.promise;
+        },
+        options({ key: "order-1002" }),
+      );
+      await waitUntil(() => hungStarted);
       const bounded = await rejection(
         idempotent(
           async () => undefined,
