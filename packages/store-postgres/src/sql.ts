@@ -106,7 +106,15 @@ export function connectPostgres(connection: string | pg.Pool, options: { max?: n
     query: (text, params) => guarded(() => run(pool, text, params)),
     async transaction(fn) {
       const client = await guarded(() => pool.connect());
+      // While checked out, the pool no longer listens for this client's errors: a backend
+      // terminated between two statements (failover, idle timeout, pg_terminate_backend)
+      // would otherwise be an unhandled 'error' event that ends the process. The next
+      // statement then fails, and the client is discarded instead of going back to the pool.
       let broken = false;
+      const onError = () => {
+        broken = true;
+      };
+      client.on("error", onError);
       try {
         await guarded(() => client.query("BEGIN"));
         const result = await fn({ query: (text, params) => guarded(() => run(client, text, params)) });
@@ -120,6 +128,7 @@ export function connectPostgres(connection: string | pg.Pool, options: { max?: n
         }
         throw databaseError(error);
       } finally {
+        client.removeListener("error", onError);
         client.release(broken);
       }
     },
