@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./environment";
+export * from "./exception-queue-conformance";
 export * from "./flow-store-conformance";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
