@@ -12,6 +12,8 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
+import { getCorrelation, TRACEPARENT_HEADER } from "../correlation/index";
+import { CORRELATION_ID_ATTRIBUTE, type Span, type Tracer } from "../observability/tracing";
 import { abortError } from "../retry/abort";
 import {
   assertRetryPolicy,
@@ -168,6 +170,11 @@ export interface HttpClientSettings {
   headers?: HttpHeadersInit;
   /** Metrics and logging callbacks. */
   hooks?: HttpHooks;
+  /**
+   * Starts a client span for each send (retries and the repeat after a token refresh are
+   * sends of their own), whose traceparent the request carries. None by default.
+   */
+  tracer?: Tracer;
   /** The idempotency key header that makes a POST or PATCH retryable. Default `Idempotency-Key`. */
   idempotencyKeyHeader?: string;
   /** Where the time is read (durations, `Retry-After` dates, retry budget); defaults to `Date.now`. */
@@ -236,7 +243,10 @@ const systemClock: RetryClock = { now: () => Date.now() };
  *   HTTP date). Other requests are retried only when the connection was refused, as
  *   nothing reached the server.
  * - Every send carries the current correlation headers (`x-correlation-id`, ...) and a
- *   child W3C `traceparent`.
+ *   child W3C `traceparent`. With a `tracer`, each send is a client span (method,
+ *   server address and port, path without the query, status, resend count, correlation
+ *   id; error status on a failure or a status of 400 and above) and the `traceparent`
+ *   sent is that span's.
  * - Redirects are followed (at most 10); after a redirect to another origin no
  *   credentials are sent, only content negotiation and correlation headers.
  * - Errors: 401 becomes `AuthError` after one credential refresh and repeat; 429
@@ -275,7 +285,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
   const baseUrl = checkSettings(settings);
   const fetchImpl = settings.fetch ?? globalThis.fetch;
   const clock = settings.clock ?? systemClock;
-  const { system, auth, hooks } = settings;
+  const { system, auth, hooks, tracer } = settings;
   const defaultTimeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const defaultMaxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const defaultPolicy = settings.retry === undefined ? DEFAULT_RETRY_POLICY : settings.retry;
@@ -498,6 +508,8 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     injectOutgoingCorrelation(headers);
     for (const [name, value] of prepared.headers) headers.set(name, value);
     if (auth) await auth.authorize(headers, { method, url, signal });
+    const span = tracer === undefined ? undefined : startClientSpan(tracer, prepared, headers, attempt);
+    if (span?.traceparent !== undefined) headers.set(TRACEPARENT_HEADER, span.traceparent);
 
     const event: HttpRequestEvent = { system, method, url: safeUrl, attempt };
     callHook("onRequest", hooks?.onRequest, event);
@@ -524,9 +536,20 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         status: response.status,
         durationMs: clock.now() - sentAt,
       });
+      if (span !== undefined) {
+        span.setAttribute("http.response.status_code", response.status);
+        if (response.status >= 400) {
+          span.setAttribute("error.type", String(response.status));
+          span.setStatus("error", `${system} answered ${response.status}`);
+        }
+      }
       return { response, bytes, status: response.status, headers };
     } catch (error) {
       const mapped = mapSendError(error, prepared, timedOut);
+      if (span !== undefined) {
+        span.setAttribute("error.type", mapped.code);
+        span.recordError(mapped);
+      }
       callHook("onResponse", hooks?.onResponse, {
         ...event,
         status: 0,
@@ -537,7 +560,33 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      span?.end();
     }
+  }
+
+  /**
+   * The client span of one send, a child of the request's own `traceparent` header when
+   * the caller set one, else of the correlation context's. Attributes follow the
+   * OpenTelemetry HTTP client conventions; the path never carries the query (where
+   * credentials may travel).
+   */
+  function startClientSpan(spanTracer: Tracer, prepared: Prepared, headers: Headers, attempt: number): Span {
+    const correlation = getCorrelation();
+    const { url, method } = prepared;
+    return spanTracer.startSpan(method, {
+      kind: "client",
+      parent: prepared.headers.get(TRACEPARENT_HEADER) ?? correlation?.traceparent,
+      attributes: {
+        "http.request.method": method,
+        "server.address": url.hostname.replace(/^\[|\]$/g, ""),
+        "server.port": url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port),
+        "url.scheme": url.protocol.slice(0, -1),
+        "url.path": url.pathname,
+        "distro.upstream.system": system,
+        "http.request.resend_count": attempt > 1 ? attempt - 1 : undefined,
+        [CORRELATION_ID_ATTRIBUTE]: correlation?.correlationId ?? headers.get("x-correlation-id") ?? undefined,
+      },
+    });
   }
 
   /**

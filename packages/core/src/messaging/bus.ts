@@ -9,6 +9,8 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
+import type { Tracer } from "../observability/tracing";
+import { startConsumerSpan } from "../observability/tracing-messaging";
 import type { RetryClock } from "../retry/index";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retry, retryPolicy } from "../retry/index";
 import { createMemoryDeadLetterStore, type DeadLetterFilter, type DeadLetterStore } from "./dead-letter";
@@ -118,6 +120,12 @@ export interface BusOptions {
   generateId?: () => string;
   /** Told about failures the bus recovered from by redelivery (a store that was down). */
   onError?: (error: unknown, context: { subscriber: string; eventId?: string }) => void;
+  /**
+   * Starts a consumer span per delivery a subscription handles (its retries included),
+   * a child of the event's `traceparent`; the handler runs with the span's traceparent.
+   * None by default (and then nothing is allocated for it).
+   */
+  tracer?: Tracer;
 }
 
 /**
@@ -330,6 +338,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const leaseMs = options.inboxLeaseMs ?? 300_000;
   const redeliveryDelayMs = Math.max(1, options.redeliveryDelayMs ?? 100);
   const report = options.onError ?? (() => undefined);
+  const tracer = options.tracer;
   const subscriptions = new Set<BusSubscription>();
 
   const replay = async (id: string): Promise<CloudEvent> => {
@@ -466,6 +475,8 @@ export function createBus(options: BusOptions = {}): Bus {
           }
         }
         const context = correlationFromEvent(event);
+        const span = tracer === undefined ? undefined : startConsumerSpan(tracer, name, event, context);
+        if (span?.traceparent !== undefined) context.traceparent = span.traceparent;
         const run: AttemptRun<T> = {
           handler: settings.handler,
           event: target,
@@ -492,7 +503,11 @@ export function createBus(options: BusOptions = {}): Bus {
               { clock, random, sleep },
             );
           }
+        } catch (error) {
+          span?.recordError(error);
+          throw error;
         } finally {
+          span?.end();
           attempts = run.attempts;
           firstFailedAt = run.firstFailedAt;
           lastFailedAt = run.lastFailedAt;

@@ -14,9 +14,12 @@ import {
   type RetrySleep,
   retry,
   retryPolicy,
+  type Span,
   serializeError,
   TimeoutError,
+  type Tracer,
   withCorrelation,
+  withSpan,
 } from "@distro/core";
 import {
   type FlowDefinition,
@@ -68,6 +71,13 @@ export interface ProcessManagerOptions {
   sleep?: RetrySleep;
   /** Randomness for retry jitter. */
   random?: () => number;
+  /**
+   * Starts a span per task step run (its retries included), named `<flow> <step>`, a
+   * child of the current correlation context's `traceparent`; the step runs with the
+   * span's traceparent, so its HTTP calls and events are the span's children. None by
+   * default.
+   */
+  tracer?: Tracer;
 }
 
 /** How to start a flow instance. */
@@ -193,7 +203,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
     };
   }
 
-  async function runTask(instance: FlowInstance, step: TaskStep<unknown>): Promise<unknown> {
+  async function runTask(instance: FlowInstance, step: TaskStep<unknown>, span?: Span): Promise<unknown> {
     const policy = step.retry === false ? retryPolicy({ maxAttempts: 1 }) : (step.retry ?? defaultRetry);
     return retry(
       async ({ attempt }) => {
@@ -237,6 +247,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         ...(options.sleep ? { sleep: options.sleep } : {}),
         ...(options.random ? { random: options.random } : {}),
         onRetry: (event) => {
+          span?.setAttribute("distro.flow.step.retries", event.attempt);
           void audit(instance, step.name, "retried", {
             details: {
               attempt: event.attempt,
@@ -335,7 +346,22 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         const started = clock.now();
         await audit(instance, step.name, "started");
         try {
-          const result = await runTask(instance, step);
+          const result =
+            options.tracer === undefined
+              ? await runTask(instance, step)
+              : await withSpan(
+                  options.tracer,
+                  `${definition.name} ${step.name}`,
+                  {
+                    attributes: {
+                      "distro.flow.name": definition.name,
+                      "distro.flow.step": step.name,
+                      "distro.flow.instance_id": instance.id,
+                      "distro.flow.system": step.system,
+                    },
+                  },
+                  (span) => runTask(instance, step, span),
+                );
           instance.results[step.name] = result === undefined ? null : result;
           instance.completed.push(step.name);
           await save(instance);
