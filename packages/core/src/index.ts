@@ -28,3 +28,4 @@ export * from "./observability/index";
 export * from "./ports/index";
 export * from "./process/index";
 export * from "./retry/index";
+export * from "./secrets/index";

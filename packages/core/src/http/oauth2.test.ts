@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AuthError, type UpstreamError, ValidationError } from "../errors/index";
 import { retryPolicy } from "../retry/index";
+import { cacheSecrets } from "../secrets/cached-secret-provider";
+import { createEnvSecretProvider } from "../secrets/env-secret-provider";
+import { rotatingSecret } from "../secrets/rotating-secret";
 import { createHttpClient } from "./http-client";
 import { type OAuth2ClientCredentialsSettings, oauth2ClientCredentials } from "./oauth2";
 import {
@@ -337,5 +340,52 @@ describe("oauth2ClientCredentials", () => {
         ["refreshSkewMs"],
       ]);
     }
+  });
+});
+
+describe("oauth2ClientCredentials with a rotating client secret", () => {
+  it("reads the rotated secret once after the token endpoint refuses the client, then gets a token", async () => {
+    const env: Record<string, string | undefined> = { CRM_CLIENT_SECRET: "secret-october" };
+    const accepted = { secret: "secret-october" };
+    const up = await upstream({
+      expiresIn: 1,
+      token: (request) =>
+        new URLSearchParams(request.body).get("client_secret") === accepted.secret
+          ? undefined
+          : {
+              status: 401,
+              body: { error: "invalid_client", error_description: "Client authentication failed" },
+            },
+    });
+    const secrets = cacheSecrets(createEnvSecretProvider({ env }), { ttlMs: 3_600_000 });
+    const { http, time } = setup(up, { clientSecret: rotatingSecret(secrets, "CRM_CLIENT_SECRET") });
+    await http.get("accounts");
+
+    env.CRM_CLIENT_SECRET = "secret-november";
+    accepted.secret = "secret-november";
+    time.advance(2_000); // the token expired: the next call asks for a new one
+    await http.get("accounts");
+    expect(
+      up.tokenRequests().map((request) => new URLSearchParams(request.body).get("client_secret")),
+    ).toEqual(["secret-october", "secret-october", "secret-november"]);
+    expect(up.apiRequests().map((request) => request.headers.authorization)).toEqual([
+      "Bearer token-1",
+      "Bearer token-2",
+    ]);
+  });
+
+  it("fails with the endpoint's AuthError when the secret did not change, without the secret in it", async () => {
+    const up = await upstream({
+      token: () => ({ status: 401, body: { error: "invalid_client" } }),
+    });
+    const env = { CRM_CLIENT_SECRET: "secret-that-is-wrong" };
+    const { auth } = setup(up, {
+      clientSecret: rotatingSecret(createEnvSecretProvider({ env }), "CRM_CLIENT_SECRET"),
+    });
+    const error = await caught(auth.accessToken());
+    expect(error).toBeInstanceOf(AuthError);
+    expect((error as AuthError).details.upstreamCode).toBe("invalid_client");
+    expect(up.tokenRequests()).toHaveLength(1);
+    expect(JSON.stringify((error as AuthError).toJSON())).not.toContain("secret-that-is-wrong");
   });
 });

@@ -9,6 +9,8 @@ import {
 } from "../errors/index";
 import { abortError } from "../retry/abort";
 import { parseRetryAfter, type RetryClock } from "../retry/index";
+import { isRotatingSecret, readSecret, type SecretInput } from "../secrets/rotating-secret";
+import { isSecret } from "../secrets/secret";
 import type { AuthProvider } from "./auth";
 import { injectOutgoingCorrelation } from "./outgoing-correlation";
 import { bodyExcerpt, redactSecrets, redactUrl } from "./redact";
@@ -20,8 +22,12 @@ export interface OAuth2ClientCredentialsSettings {
   tokenUrl: string | URL;
   /** The client id. */
   clientId: string;
-  /** The client secret. */
-  clientSecret: string;
+  /**
+   * The client secret: a string, a `Secret`, or a {@link RotatingSecret} read at each
+   * token request (and read again once when the token endpoint refuses the client, so a
+   * rotated secret is picked up without a restart).
+   */
+  clientSecret: SecretInput;
   /** The scopes to ask for (space-separated when a string). */
   scope?: string | readonly string[];
   /** The audience (Auth0, Okta) or resource the token is for, when the server wants one. */
@@ -61,7 +67,10 @@ interface CachedToken {
  * request is sent once more. However many requests need a token at the same moment,
  * only one token request is in flight. Failures of the token endpoint become
  * `AuthError`s (retryable when the endpoint's status is, e.g. 503) with the endpoint's
- * `error` code (`invalid_client`, ...) in `details.upstreamCode`.
+ * `error` code (`invalid_client`, ...) in `details.upstreamCode`. When the client
+ * secret is a {@link RotatingSecret} and the token endpoint answers 401 or
+ * `invalid_client`, the secret is read again from its provider and, if it changed, the
+ * token request is sent once more with the new one.
  *
  * @param settings - token endpoint, client credentials, scope, audience, skew, fetch and clock
  * @returns an auth provider for `createHttpClient`, with `accessToken()` and `invalidate()`
@@ -98,7 +107,7 @@ export function oauth2ClientCredentials(
   function current(): Promise<CachedToken> {
     if (fresh(cached)) return Promise.resolve(cached);
     if (pending === undefined) {
-      pending = requestToken().then(
+      pending = obtainToken().then(
         (token) => {
           cached = token;
           pending = undefined;
@@ -113,7 +122,20 @@ export function oauth2ClientCredentials(
     return pending;
   }
 
+  async function obtainToken(): Promise<CachedToken> {
+    try {
+      return await requestToken();
+    } catch (error) {
+      const clientSecret = settings.clientSecret;
+      if (!isRotatingSecret(clientSecret) || !refusedClient(error)) throw error;
+      // The secret may have been rotated: read it again, and try once more only if it changed.
+      if (!(await clientSecret.refresh())) throw error;
+      return requestToken();
+    }
+  }
+
   async function requestToken(): Promise<CachedToken> {
+    const clientSecret = (await readSecret(settings.clientSecret)).reveal();
     const form = new URLSearchParams({ grant_type: "client_credentials" });
     const headers = new Headers({
       "content-type": "application/x-www-form-urlencoded",
@@ -122,11 +144,11 @@ export function oauth2ClientCredentials(
     if (settings.clientAuthentication === "basic") {
       // RFC 6749 section 2.3.1: form-encode each part before Basic encoding.
       const user = formEncode(settings.clientId);
-      const secret = formEncode(settings.clientSecret);
+      const secret = formEncode(clientSecret);
       headers.set("authorization", `Basic ${Buffer.from(`${user}:${secret}`, "utf8").toString("base64")}`);
     } else {
       form.set("client_id", settings.clientId);
-      form.set("client_secret", settings.clientSecret);
+      form.set("client_secret", clientSecret);
     }
     const scope = typeof settings.scope === "string" ? settings.scope : settings.scope?.join(" ");
     if (scope) form.set("scope", scope);
@@ -250,6 +272,11 @@ export function oauth2ClientCredentials(
   };
 }
 
+function refusedClient(error: unknown): boolean {
+  if (!isDistroError(error) || error.code !== "AUTH_FAILED") return false;
+  return error.details.status === 401 || error.details.upstreamCode === "invalid_client";
+}
+
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) return Promise.reject(abortError(signal));
@@ -280,11 +307,18 @@ function checkSettings(settings: OAuth2ClientCredentialsSettings): URL {
   if (tokenUrl === undefined) {
     issues.push({ code: "invalid_value", path: ["tokenUrl"], message: "Expected an absolute http(s) URL" });
   }
-  for (const field of ["clientId", "clientSecret"] as const) {
-    const value: unknown = settings?.[field];
-    if (typeof value !== "string" || value.length === 0) {
-      issues.push({ code: "invalid_value", path: [field], message: "Expected a non-empty string" });
-    }
+  const clientId: unknown = settings?.clientId;
+  if (typeof clientId !== "string" || clientId.length === 0) {
+    issues.push({ code: "invalid_value", path: ["clientId"], message: "Expected a non-empty string" });
+  }
+  const clientSecret: unknown = settings?.clientSecret;
+  const fixedSecret = isSecret(clientSecret) ? clientSecret.reveal() : clientSecret;
+  if (!isRotatingSecret(clientSecret) && (typeof fixedSecret !== "string" || fixedSecret.length === 0)) {
+    issues.push({
+      code: "invalid_value",
+      path: ["clientSecret"],
+      message: "Expected a non-empty string, a secret or a rotating secret",
+    });
   }
   for (const field of ["refreshSkewMs", "timeoutMs"] as const) {
     const value: unknown = settings?.[field];
