@@ -17,6 +17,7 @@ export * from "./checkpoint-store";
 export * from "./control-number-store";
 export * from "./cross-reference-store";
 export * from "./dead-letter-store";
+export * from "./exception-queue-store";
 export * from "./flow-store";
 export * from "./idempotency-store";
 export * from "./inbox-store";

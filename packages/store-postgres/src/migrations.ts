@@ -126,6 +126,31 @@ const MIGRATIONS: Migration[] = [
       `CREATE TABLE ${s}.distro_control_numbers (partner text NOT NULL, kind text NOT NULL, last_value bigint NOT NULL, PRIMARY KEY (partner, kind))`,
     ],
   },
+  {
+    version: 3,
+    name: "exception queues for people",
+    statements: (s) => [
+      `CREATE TABLE ${s}.distro_exceptions (
+        id text PRIMARY KEY,
+        source_ref text NOT NULL,
+        kind text NOT NULL,
+        queue text NOT NULL,
+        priority_rank smallint NOT NULL,
+        status text NOT NULL,
+        assignee text,
+        error_code text,
+        partner text,
+        correlation_id text,
+        due_at bigint,
+        occurred_at bigint NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        document text NOT NULL
+      )`,
+      `CREATE INDEX distro_exceptions_queue ON ${s}.distro_exceptions (queue, status, priority_rank, occurred_at)`,
+      `CREATE INDEX distro_exceptions_open ON ${s}.distro_exceptions (status, priority_rank, occurred_at) WHERE status <> 'resolved'`,
+    ],
+  },
 ];
 
 /**
