@@ -6,6 +6,7 @@ import type {
   RetryClock,
   SerializedError,
 } from "@distro/core";
+import { runAgainIfConnectionLost, settleAgainIfConnectionLost } from "./lost-connection";
 import { quoteIdentifier, type SchemaOptions } from "./migrations";
 import { boxJson, decodeText, encodeText, fromJson, toNumber, toOptionalNumber, unboxJson } from "./rows";
 import type { SqlExecutor } from "./sql";
@@ -85,6 +86,20 @@ export function createPostgresIdempotencyStore(settings: PostgresStoreSettings):
     SELECT false AS claimed, existing.* FROM ${table} existing
     WHERE existing.key = $1 AND existing.expires_at > $4 AND NOT EXISTS (SELECT 1 FROM attempt)`;
 
+  /**
+   * Whether the first run of a settle, whose reply was lost, did the work: the record
+   * carries `status` under this token (or, for a release, is gone).
+   */
+  const settledBy = async (key: string, claimToken: string, status: string | undefined) => {
+    const { rows } = await db.query<{ status: string; claim_token: string }>(
+      `SELECT status, claim_token FROM ${table} WHERE key = $1`,
+      [encodeText(key)],
+    );
+    const row = rows[0];
+    if (status === undefined) return row === undefined;
+    return row !== undefined && row.claim_token === claimToken && row.status === status;
+  };
+
   return {
     async claim(request): Promise<IdempotencyClaim> {
       const now = clock.now();
@@ -98,9 +113,14 @@ export function createPostgresIdempotencyStore(settings: PostgresStoreSettings):
         now + Math.max(request.retentionMs, request.inProgressExpiryMs),
       ];
       for (let attempt = 0; attempt < 5; attempt++) {
-        const { rows } = await db.query<IdempotencyRow>(claimSql, params);
+        // A claim whose reply was lost may have committed: the same statement, with the
+        // same token, run again on a fresh connection finds this caller's own claim.
+        const { rows } = await runAgainIfConnectionLost(() => db.query<IdempotencyRow>(claimSql, params));
         const row = rows[0];
-        if (row) return { outcome: row.claimed ? "claimed" : "existing", record: toRecord(row) };
+        if (row) {
+          const claimed = row.claimed === true || row.claim_token === token;
+          return { outcome: claimed ? "claimed" : "existing", record: toRecord(row) };
+        }
         // A concurrent claim committed after this statement's snapshot: read it.
         const { rows: current } = await db.query<IdempotencyRow>(
           `SELECT * FROM ${table} WHERE key = $1 AND expires_at > $2`,
@@ -116,30 +136,46 @@ export function createPostgresIdempotencyStore(settings: PostgresStoreSettings):
 
     async complete(key, claimToken, result, retentionMs) {
       const now = clock.now();
-      const { rowCount } = await db.query(
-        `UPDATE ${table} SET status = 'completed', result = $3::jsonb, updated_at = $4, locked_until = NULL, expires_at = $5
+      return settleAgainIfConnectionLost(
+        async () => {
+          const { rowCount } = await db.query(
+            `UPDATE ${table} SET status = 'completed', result = $3::jsonb, updated_at = $4, locked_until = NULL, expires_at = $5
          WHERE key = $1 AND claim_token = $2 AND status = 'in_progress' AND expires_at > $4`,
-        [encodeText(key), claimToken, boxJson(result), now, now + retentionMs],
+            [encodeText(key), claimToken, boxJson(result), now, now + retentionMs],
+          );
+          return rowCount > 0;
+        },
+        () => settledBy(key, claimToken, "completed"),
       );
-      return rowCount > 0;
     },
 
     async fail(key, claimToken, error, retentionMs) {
       const now = clock.now();
-      const { rowCount } = await db.query(
-        `UPDATE ${table} SET status = 'failed', error = $3::jsonb, updated_at = $4, locked_until = NULL, expires_at = $5
+      return settleAgainIfConnectionLost(
+        async () => {
+          const { rowCount } = await db.query(
+            `UPDATE ${table} SET status = 'failed', error = $3::jsonb, updated_at = $4, locked_until = NULL, expires_at = $5
          WHERE key = $1 AND claim_token = $2 AND status = 'in_progress' AND expires_at > $4`,
-        [encodeText(key), claimToken, JSON.stringify(error), now, now + retentionMs],
+            [encodeText(key), claimToken, JSON.stringify(error), now, now + retentionMs],
+          );
+          return rowCount > 0;
+        },
+        () => settledBy(key, claimToken, "failed"),
       );
-      return rowCount > 0;
     },
 
     async release(key, claimToken) {
-      const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE key = $1 AND claim_token = $2 AND status = 'in_progress' AND expires_at > $3`,
-        [encodeText(key), claimToken, clock.now()],
+      const now = clock.now();
+      return settleAgainIfConnectionLost(
+        async () => {
+          const { rowCount } = await db.query(
+            `DELETE FROM ${table} WHERE key = $1 AND claim_token = $2 AND status = 'in_progress' AND expires_at > $3`,
+            [encodeText(key), claimToken, now],
+          );
+          return rowCount > 0;
+        },
+        () => settledBy(key, claimToken, undefined),
       );
-      return rowCount > 0;
     },
 
     async get(key) {

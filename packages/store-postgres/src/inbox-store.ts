@@ -1,5 +1,6 @@
 import type { InboxBegin, InboxStore } from "@distro/core";
 import type { PostgresStoreSettings } from "./idempotency-store";
+import { runAgainIfConnectionLost, settleAgainIfConnectionLost } from "./lost-connection";
 import { quoteIdentifier } from "./migrations";
 import { encodeText, toNumber } from "./rows";
 
@@ -26,29 +27,42 @@ export function createPostgresInboxStore(settings: PostgresInboxStoreSettings): 
   const clock = settings.clock ?? Date;
   const retentionMs = settings.retentionMs ?? 7 * 86_400_000;
   const db = settings.db;
+  const read = async (subscriber: string, messageKey: string) => {
+    const { rows } = await db.query<{ token: string; outcome: string | null }>(
+      `SELECT token, outcome FROM ${table} WHERE subscriber = $1 AND message_key = $2`,
+      [encodeText(subscriber), encodeText(messageKey)],
+    );
+    return rows[0];
+  };
 
   return {
     async begin(subscriber, messageKey, leaseMs): Promise<InboxBegin> {
       for (;;) {
         const now = clock.now();
         const token = crypto.randomUUID();
-        const { rows } = await db.query<{ token: string }>(
-          `INSERT INTO ${table} AS t (subscriber, message_key, token, outcome, until) VALUES ($1, $2, $3, NULL, $5)
+        // Run again with the same token when the reply was lost: a first run that committed
+        // is then found below as this caller's own lease.
+        const { rows } = await runAgainIfConnectionLost(() =>
+          db.query<{ token: string }>(
+            `INSERT INTO ${table} AS t (subscriber, message_key, token, outcome, until) VALUES ($1, $2, $3, NULL, $5)
            ON CONFLICT (subscriber, message_key) DO UPDATE SET token = EXCLUDED.token, outcome = NULL, until = EXCLUDED.until
            WHERE t.until <= $4
            RETURNING t.token`,
-          [encodeText(subscriber), encodeText(messageKey), token, now, now + leaseMs],
+            [encodeText(subscriber), encodeText(messageKey), token, now, now + leaseMs],
+          ),
         );
         if (rows[0]?.token === token) return { status: "acquired", token };
         const { rows: current } = await db.query<{
+          token: string;
           outcome: "handled" | "dead_lettered" | null;
           until: unknown;
-        }>(`SELECT outcome, until FROM ${table} WHERE subscriber = $1 AND message_key = $2`, [
+        }>(`SELECT token, outcome, until FROM ${table} WHERE subscriber = $1 AND message_key = $2`, [
           encodeText(subscriber),
           encodeText(messageKey),
         ]);
         const row = current[0];
         if (!row) continue;
+        if (row.token === token && row.outcome === null) return { status: "acquired", token };
         const until = toNumber(row.until);
         if (until <= now) continue;
         if (row.outcome) return { status: "done", outcome: row.outcome };
@@ -58,20 +72,34 @@ export function createPostgresInboxStore(settings: PostgresInboxStoreSettings): 
 
     async complete(subscriber, messageKey, token, outcome) {
       const now = clock.now();
-      const { rowCount } = await db.query(
-        `UPDATE ${table} SET outcome = $4, until = $6
+      return settleAgainIfConnectionLost(
+        async () => {
+          const { rowCount } = await db.query(
+            `UPDATE ${table} SET outcome = $4, until = $6
          WHERE subscriber = $1 AND message_key = $2 AND token = $3 AND outcome IS NULL AND until > $5`,
-        [encodeText(subscriber), encodeText(messageKey), token, outcome, now, now + retentionMs],
+            [encodeText(subscriber), encodeText(messageKey), token, outcome, now, now + retentionMs],
+          );
+          return rowCount > 0;
+        },
+        async () => {
+          const row = await read(subscriber, messageKey);
+          return row !== undefined && row.token === token && row.outcome === outcome;
+        },
       );
-      return rowCount > 0;
     },
 
     async release(subscriber, messageKey, token) {
-      const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE subscriber = $1 AND message_key = $2 AND token = $3 AND outcome IS NULL AND until > $4`,
-        [encodeText(subscriber), encodeText(messageKey), token, clock.now()],
+      const now = clock.now();
+      return settleAgainIfConnectionLost(
+        async () => {
+          const { rowCount } = await db.query(
+            `DELETE FROM ${table} WHERE subscriber = $1 AND message_key = $2 AND token = $3 AND outcome IS NULL AND until > $4`,
+            [encodeText(subscriber), encodeText(messageKey), token, now],
+          );
+          return rowCount > 0;
+        },
+        async () => (await read(subscriber, messageKey)) === undefined,
       );
-      return rowCount > 0;
     },
 
     async forget(subscriber, messageKey) {

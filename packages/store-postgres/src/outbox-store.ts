@@ -7,6 +7,7 @@ import {
   type SerializedError,
 } from "@distro/core";
 import type { PostgresStoreSettings } from "./idempotency-store";
+import { runAgainIfConnectionLost } from "./lost-connection";
 import { quoteIdentifier } from "./migrations";
 import { fromJson, toNumber, toOptionalNumber } from "./rows";
 import type { SqlExecutor } from "./sql";
@@ -112,9 +113,14 @@ export function createPostgresOutbox(settings: PostgresStoreSettings): PostgresO
 
     async markSent(ids) {
       if (ids.length === 0) return;
-      await db.query(
-        `UPDATE ${table} SET status = 'sent', sent_at = $2 WHERE id = ANY($1::text[]) AND status = 'pending'`,
-        [[...ids], clock.now()],
+      const now = clock.now();
+      // Safe to run twice (only pending records change): one lost connection does not
+      // leave a published record pending, to be published again when its lease ends.
+      await runAgainIfConnectionLost(() =>
+        db.query(
+          `UPDATE ${table} SET status = 'sent', sent_at = $2 WHERE id = ANY($1::text[]) AND status = 'pending'`,
+          [[...ids], now],
+        ),
       );
     },
 
@@ -127,9 +133,12 @@ export function createPostgresOutbox(settings: PostgresStoreSettings): PostgresO
 
     async release(ids) {
       if (ids.length === 0) return;
-      await db.query(
-        `UPDATE ${table} SET available_at = $2 WHERE id = ANY($1::text[]) AND status = 'pending'`,
-        [[...ids], clock.now()],
+      const now = clock.now();
+      await runAgainIfConnectionLost(() =>
+        db.query(`UPDATE ${table} SET available_at = $2 WHERE id = ANY($1::text[]) AND status = 'pending'`, [
+          [...ids],
+          now,
+        ]),
       );
     },
 

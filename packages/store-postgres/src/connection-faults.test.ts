@@ -1,0 +1,382 @@
+import { randomUUID } from "node:crypto";
+import {
+  type CloudEvent,
+  createBus,
+  createEvent,
+  createMemoryTransport,
+  createOutboxRelay,
+  DistroError,
+  idempotent,
+} from "@distro/core";
+import { createManualClock, serviceUrl, waitUntil } from "@distro/core/testing";
+import { createProcessManager, defineFlow, task } from "@distro/orchestration";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPostgresDeadLetterStore } from "./dead-letter-store";
+import { createPostgresFlowStore } from "./flow-store";
+import { createPostgresIdempotencyStore } from "./idempotency-store";
+import { createPostgresInboxStore } from "./inbox-store";
+import { migrate } from "./migrations";
+import { createPostgresOutbox } from "./outbox-store";
+import { type CutPoint, type PgProxy, startPgProxy } from "./pg-proxy.test-helper";
+import { connectPostgres, type SqlDatabase } from "./sql";
+
+const postgres = serviceUrl("postgres");
+
+const retryableDatabaseError = { code: "DATABASE_ERROR", retryable: true };
+const cutPoints: CutPoint[] = ["before-request", "before-reply"];
+
+describe.skipIf(!postgres.url)(
+  `PostgreSQL connection faults (${postgres.skipReason ?? "DISTRO_PG_URL"})`,
+  () => {
+    const schema = `f_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const orders = `"${schema}".orders`;
+    let proxy: PgProxy;
+    /** The stores' database, through the proxy the tests cut. */
+    let db: SqlDatabase;
+    /** A direct connection: the test's own eyes on the server, and the hand that terminates backends. */
+    let admin: SqlDatabase;
+
+    beforeAll(async () => {
+      admin = connectPostgres(postgres.url!, { max: 2 });
+      await migrate(admin, { schema });
+      await admin.query(`CREATE TABLE ${orders} (id text PRIMARY KEY, status text NOT NULL)`);
+      proxy = await startPgProxy(postgres.url!);
+      db = connectPostgres(proxy.url, { max: 4 });
+    });
+    afterAll(async () => {
+      await db?.close();
+      await proxy?.close();
+      await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin?.close();
+    });
+
+    const orderBooked = (orderId: string) =>
+      createEvent({ type: "com.distro.order.booked", source: "/erp", subject: orderId, data: { orderId } });
+
+    /** Books an order and records its event in one transaction. */
+    const bookOrder = (
+      outbox: ReturnType<typeof createPostgresOutbox>,
+      orderId: string,
+      halfWay?: (transaction: { query: SqlDatabase["query"] }) => Promise<void>,
+    ) =>
+      db.transaction(async (transaction) => {
+        await transaction.query(`INSERT INTO ${orders} (id, status) VALUES ($1, 'booked')`, [orderId]);
+        await outbox.add(transaction, [orderBooked(orderId)]);
+        await halfWay?.(transaction);
+        await transaction.query(`UPDATE ${orders} SET status = 'booked' WHERE id = $1`, [orderId]);
+      });
+
+    const countRows = async (sql: string, params: unknown[]) =>
+      Number((await admin.query<{ n: string }>(sql, params)).rows[0]!.n);
+
+    it("a transaction whose backend is terminated half-way writes nothing, the process survives, and the retry commits once", async () => {
+      const outbox = createPostgresOutbox({ db, schema });
+      const orderId = `SO-${randomUUID()}`;
+      let terminated = 0;
+      const attempt = bookOrder(outbox, orderId, async (transaction) => {
+        const { rows } = await transaction.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+        const pid = rows[0]!.pid;
+        await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+        terminated += 1;
+        // The backend is gone while this client sits idle in its transaction: pg reports it as
+        // an 'error' event on a client the pool does not listen to, which must not end the process.
+        await waitUntil(
+          async () =>
+            (await countRows("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1", [pid])) === 0,
+          { description: "the terminated backend to go" },
+        );
+      });
+      await expect(attempt).rejects.toMatchObject(retryableDatabaseError);
+      expect(terminated).toBe(1);
+      // No half-write: neither the state change nor its event.
+      expect(await countRows(`SELECT count(*) AS n FROM ${orders} WHERE id = $1`, [orderId])).toBe(0);
+      expect(
+        await countRows(`SELECT count(*) AS n FROM "${schema}".distro_outbox WHERE subject = $1`, [orderId]),
+      ).toBe(0);
+
+      // The pool dropped the broken client: the retry runs on a fresh connection and commits.
+      await bookOrder(outbox, orderId);
+      const published: CloudEvent[] = [];
+      const relay = createOutboxRelay({
+        outbox,
+        publish: async (event) => {
+          published.push(event);
+        },
+      });
+      await relay.drain();
+      expect(published.filter((event) => event.subject === orderId)).toHaveLength(1);
+      expect(await countRows(`SELECT count(*) AS n FROM ${orders} WHERE id = $1`, [orderId])).toBe(1);
+    });
+
+    it("a backend terminated while a statement of the transaction runs rolls it all back; the pool serves the next call", async () => {
+      const outbox = createPostgresOutbox({ db, schema });
+      const orderId = `SO-${randomUUID()}`;
+      const attempt = bookOrder(outbox, orderId, async (transaction) => {
+        const { rows } = await transaction.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+        const pid = rows[0]!.pid;
+        // The statement is running on the server when its backend is terminated.
+        const running = transaction.query("SELECT pg_sleep(30)");
+        await waitUntil(
+          async () =>
+            (await countRows(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'",
+              [pid],
+            )) === 1,
+          { description: "the statement to run" },
+        );
+        await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+        await running;
+      });
+      await expect(attempt).rejects.toMatchObject({
+        ...retryableDatabaseError,
+        details: { sqlState: "57P01" },
+      });
+      expect(await countRows(`SELECT count(*) AS n FROM ${orders} WHERE id = $1`, [orderId])).toBe(0);
+      expect(
+        await countRows(`SELECT count(*) AS n FROM "${schema}".distro_outbox WHERE subject = $1`, [orderId]),
+      ).toBe(0);
+      expect((await db.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    });
+
+    it.each(cutPoints)(
+      "an outbox relay whose mark-sent loses its connection (%s) publishes each event once",
+      async (point) => {
+        const outbox = createPostgresOutbox({ db, schema });
+        const orderIds = Array.from({ length: 3 }, () => `SO-${randomUUID()}`);
+        for (const orderId of orderIds) await bookOrder(outbox, orderId);
+        const published: string[] = [];
+        const relay = createOutboxRelay({
+          outbox,
+          publish: async (event) => {
+            if (orderIds.includes(event.subject!)) published.push(event.subject!);
+          },
+        });
+        const cut = proxy.failNext("SET status = 'sent'", point);
+        await relay.drain();
+        await cut;
+        expect(published.sort()).toEqual([...orderIds].sort());
+        const pending = await outbox.list("pending");
+        expect(pending.filter((record) => orderIds.includes(record.event.subject!))).toEqual([]);
+      },
+    );
+
+    it("an outbox claim whose reply is lost holds its records until the lease ends; then they are published once", async () => {
+      const clock = createManualClock(Date.now());
+      // A fresh subject set in a schema of its own, so other tests' records do not mix in.
+      const own = `f_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+      await migrate(admin, { schema: own });
+      try {
+        const isolated = createPostgresOutbox({ db, schema: own, clock });
+        const orderIds = Array.from({ length: 3 }, () => `SO-${randomUUID()}`);
+        for (const orderId of orderIds) {
+          await db.transaction((transaction) => isolated.add(transaction, [orderBooked(orderId)]));
+        }
+        const published: string[] = [];
+        const relay = createOutboxRelay({
+          outbox: isolated,
+          clock,
+          leaseMs: 30_000,
+          publish: async (event) => {
+            published.push(event.subject!);
+          },
+        });
+        const cut = proxy.failNext("FOR UPDATE SKIP LOCKED", "before-reply");
+        await expect(relay.runOnce()).rejects.toMatchObject(retryableDatabaseError);
+        await cut;
+        // The claim committed (its reply was lost): the records are leased, not lost.
+        expect(await relay.runOnce()).toEqual({ sent: 0, failed: 0 });
+        clock.advance(30_000);
+        expect(await relay.drain()).toEqual({ sent: 3, failed: 0 });
+        expect(published).toEqual(orderIds);
+        expect(await isolated.list("pending")).toEqual([]);
+      } finally {
+        await admin.query(`DROP SCHEMA "${own}" CASCADE`);
+      }
+    });
+
+    it.each([
+      ["claim", "WITH attempt AS", "before-reply"],
+      ["complete", "SET status = 'completed'", "before-request"],
+      ["complete", "SET status = 'completed'", "before-reply"],
+    ] as const)(
+      "an idempotent operation whose %s loses its connection (%s, %s) runs once and returns its result",
+      async (_, fragment, point) => {
+        const store = createPostgresIdempotencyStore({ db, schema });
+        const orderId = `SO-${randomUUID()}`;
+        let bookings = 0;
+        const options = {
+          store,
+          key: orderId,
+          scope: { system: "shopify", operation: "book-order" },
+          inProgressExpiryMs: 60_000,
+          retentionMs: 86_400_000,
+        };
+        const book = async () => {
+          bookings += 1;
+          return { erpOrder: `ERP-${orderId}` };
+        };
+        const cut = proxy.failNext(fragment, point);
+        // The store runs the token-conditional statement again on a fresh connection, so the
+        // caller never sees the fault (nor a claim it cannot use until it expires).
+        await expect(idempotent(book, options)).resolves.toEqual({ erpOrder: `ERP-${orderId}` });
+        await cut;
+        expect(proxy.cuts).toBeGreaterThan(0);
+        await expect(idempotent(book, options)).resolves.toEqual({ erpOrder: `ERP-${orderId}` });
+        expect(bookings).toBe(1);
+      },
+    );
+
+    it("an inbox whose begin and complete lose their replies still hands the message out once", async () => {
+      const inbox = createPostgresInboxStore({ db, schema });
+      const messageKey = `/shop\u0000${randomUUID()}`;
+      const beginCut = proxy.failNext("distro_inbox AS t", "before-reply");
+      const begin = await inbox.begin("erp-booking", messageKey, 60_000);
+      await beginCut;
+      // Not "busy" behind its own lease for 60 s: the second run found this caller's lease.
+      expect(begin.status).toBe("acquired");
+      const token = (begin as { token: string }).token;
+      const completeCut = proxy.failNext("SET outcome = $4", "before-reply");
+      expect(await inbox.complete("erp-booking", messageKey, token, "handled")).toBe(true);
+      await completeCut;
+      expect(await inbox.begin("erp-booking", messageKey, 60_000)).toEqual({
+        status: "done",
+        outcome: "handled",
+      });
+    });
+
+    it("the bus gives back a delivery whose inbox write lost its connection, and handles it once later", async () => {
+      const subscriber = `erp-booking-${randomUUID().slice(0, 8)}`;
+      const bus = createBus({
+        transport: createMemoryTransport(),
+        inbox: createPostgresInboxStore({ db, schema }),
+        deadLetters: createPostgresDeadLetterStore({ db, schema }),
+        redeliveryDelayMs: 5,
+      });
+      try {
+        const handled: string[] = [];
+        const subscription = await bus.subscribe({
+          name: subscriber,
+          handler: (event) => {
+            handled.push(event.id);
+          },
+        });
+        const event = orderBooked(`SO-${randomUUID()}`);
+        // Both runs of the begin (the store runs it once more on a fresh connection) are cut:
+        // the store gives up with a retryable error, and the bus gives the delivery back.
+        const cuts = Promise.all([
+          proxy.failNext("distro_inbox AS t", "before-request"),
+          proxy.failNext("distro_inbox AS t", "before-request"),
+        ]);
+        await bus.publish(event);
+        await cuts;
+        await waitUntil(() => subscription.stats.handled === 1, { description: "the event to be handled" });
+        expect(subscription.stats.redelivered).toBeGreaterThanOrEqual(1);
+        // A duplicate from the broker is recognised by the inbox.
+        await bus.publish(event);
+        await waitUntil(() => subscription.stats.duplicates === 1, { description: "the duplicate" });
+        expect(handled).toEqual([event.id]);
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it("the bus gives back a failed delivery whose dead letter could not be stored, and dead-letters it once later", async () => {
+      const subscriber = `erp-booking-${randomUUID().slice(0, 8)}`;
+      const deadLetters = createPostgresDeadLetterStore({ db, schema });
+      const bus = createBus({
+        transport: createMemoryTransport(),
+        inbox: createPostgresInboxStore({ db, schema }),
+        deadLetters,
+        redeliveryDelayMs: 5,
+      });
+      try {
+        let attempts = 0;
+        const subscription = await bus.subscribe({
+          name: subscriber,
+          handler: () => {
+            attempts += 1;
+            throw new DistroError("CREDIT_LIMIT_EXCEEDED", "The customer is over their credit limit");
+          },
+        });
+        const event = orderBooked(`SO-${randomUUID()}`);
+        const cut = proxy.failNext("distro_dead_letters (id, subscriber", "before-request");
+        await bus.publish(event);
+        await cut;
+        await waitUntil(() => subscription.stats.deadLettered === 1, { description: "the dead letter" });
+        // The first delivery could not be dead-lettered: it was given back and failed again.
+        expect(attempts).toBe(2);
+        const entries = await deadLetters.list({ subscriber });
+        expect(entries).toHaveLength(1);
+        expect(entries[0]).toMatchObject({ eventId: event.id, error: { code: "CREDIT_LIMIT_EXCEEDED" } });
+      } finally {
+        await bus.close();
+      }
+    });
+
+    it.each(cutPoints)(
+      "a flow whose step commit loses its connection (%s) is resumed without repeating the effect",
+      async (point) => {
+        const idempotency = createPostgresIdempotencyStore({ db, schema });
+        const manager = createProcessManager({ store: createPostgresFlowStore({ db, schema }) });
+        const erpBookings: string[] = [];
+        const flow = `book-${randomUUID().slice(0, 8)}`;
+        manager.register(
+          defineFlow<{ orderId: string }>(flow, [
+            // The step's effect is idempotent by the order id: the documented way to make a step
+            // that may run again (its stored result was lost) take effect once.
+            task("book", ({ input }) =>
+              idempotent(
+                async () => {
+                  erpBookings.push(input.orderId);
+                  return `ERP-${input.orderId}`;
+                },
+                {
+                  store: idempotency,
+                  key: input.orderId,
+                  scope: { system: "erp", operation: "book-order" },
+                  inProgressExpiryMs: 60_000,
+                  retentionMs: 86_400_000,
+                },
+              ),
+            ),
+            task("confirm", async ({ results }) => ({ confirmed: results.book })),
+          ]),
+        );
+        const orderId = `SO-${randomUUID()}`;
+        const id = `${flow}:${orderId}`;
+        const cut = proxy.failNext("distro_flows SET", point);
+        // The process manager takes a failed step commit for a failure of the step: the start
+        // fails, or the instance is held with the DATABASE_ERROR. Nothing is lost either way:
+        // the instance is still running (the commit never reached the server) or held with
+        // the step's result stored (its reply was lost), and recover() / release() resume it.
+        await manager.start(flow, { orderId }, { id }).catch(() => undefined);
+        await cut;
+        await manager.recover();
+        const held = await manager.get(id);
+        if (held?.status === "held") {
+          expect(held.hold).toMatchObject({ step: "book", code: "DATABASE_ERROR" });
+          await manager.release(id);
+        }
+        expect(await manager.get(id)).toMatchObject({
+          status: "completed",
+          results: { book: `ERP-${orderId}`, confirm: { confirmed: `ERP-${orderId}` } },
+        });
+        expect(erpBookings).toEqual([orderId]);
+      },
+    );
+
+    it("calls while PostgreSQL is unreachable fail with a retryable DATABASE_ERROR, and work resumes when it is back", async () => {
+      const store = createPostgresIdempotencyStore({ db, schema });
+      proxy.pause();
+      try {
+        await expect(store.get(`SO-${randomUUID()}`)).rejects.toMatchObject(retryableDatabaseError);
+        await expect(db.transaction((transaction) => transaction.query("SELECT 1"))).rejects.toMatchObject(
+          retryableDatabaseError,
+        );
+      } finally {
+        proxy.resume();
+      }
+      expect(await store.get(`SO-${randomUUID()}`)).toBeUndefined();
+    });
+  },
+);
