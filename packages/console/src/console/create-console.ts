@@ -22,6 +22,7 @@ import {
 } from "@distro/core";
 import { type MetricsRegistry, prometheusHandler } from "../metrics/registry";
 import { CSRF_COOKIE, createCsrfTokens, readCookie } from "./csrf";
+import { createExceptionsSection } from "./exceptions-page";
 import {
   type Bar,
   badge,
@@ -148,6 +149,7 @@ const PAGES: readonly Page[] = [
     label: "Dead letters",
     available: (s) => s.bus !== undefined || s.deadLetters !== undefined,
   },
+  { path: "/exceptions", label: "Exceptions", available: (s) => s.exceptions !== undefined },
   { path: "/sync-jobs", label: "Sync jobs", available: (s) => (s.syncJobs?.length ?? 0) > 0 },
   { path: "/upstreams", label: "Upstreams", available: (s) => (s.upstreams?.length ?? 0) > 0 },
   { path: "/edi-partners", label: "EDI partners", available: (s) => s.ediPartners !== undefined },
@@ -182,6 +184,7 @@ function statusOf(error: unknown): number {
     case "NOT_FOUND":
       return 404;
     case "DEAD_LETTER_NOT_PENDING":
+    case "EXCEPTION_RESOLVED":
     case "CONFLICT":
     case "IDEMPOTENCY_IN_PROGRESS":
     case "IDEMPOTENCY_KEY_REUSED":
@@ -203,7 +206,7 @@ function issuesOf(error: unknown): ValidationIssue[] | undefined {
  * service mounts under a path. Server-rendered pages (inline CSS and SVG charts, no
  * external asset) and a JSON API behind them: flows and their state, each
  * transaction's audit trail as a timeline, dead letters with inspect / replay / discard
- * and bulk replay by filter, sync jobs with lag and last checkpoint, upstream health, and
+ * and bulk replay by filter, exception queues for people with assign / resolve, sync jobs with lag and last checkpoint, upstream health, and
  * EDI partners with acknowledgement status.
  *
  * Every request must pass `authorize`. Actions are POSTs that carry a CSRF token (a
@@ -664,6 +667,24 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     });
   };
 
+  const exceptions = sources.exceptions
+    ? createExceptionsSection({
+        base,
+        source: sources.exceptions,
+        redactor,
+        clock,
+        actions,
+        retentionMs,
+        audit: (entry) => audit(sources.audit, entry),
+        ...(sources.bus ? { replay: (id: string, actor: string) => replayOne(id, actor) } : {}),
+        refuse: (status, code, message) => new HttpProblem(status, code, message),
+      })
+    : undefined;
+  const requireExceptions = () => {
+    if (!exceptions) throw new HttpProblem(404, "NOT_FOUND", "No exception queue source is configured");
+    return exceptions;
+  };
+
   // ---------------------------------------------------------------- HTTP plumbing
 
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -834,6 +855,9 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
           if (!entry) throw new NotFoundError(`No dead letter ${id}`);
           return json(200, { deadLetter: deadLetterView(entry, true) });
         }
+        case "exceptions":
+          if (id === undefined) return json(200, await requireExceptions().listJson(url.searchParams));
+          return json(200, await requireExceptions().itemJson(decodeSegment(id)));
         case "sync-jobs":
           return json(200, { syncJobs: await syncJobsView() });
         case "upstreams":
@@ -858,7 +882,11 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     action: string | undefined,
   ): Promise<{ body: unknown; form: boolean; redirect: string }> => {
     checkOrigin(request, url);
-    if (resource !== "dead-letters" && !(resource === "flows" && action === "release"))
+    if (
+      resource !== "dead-letters" &&
+      !(resource === "flows" && action === "release") &&
+      !(resource === "exceptions" && id !== undefined && action !== undefined)
+    )
       throw new HttpProblem(404, "NOT_FOUND", `No action at ${url.pathname}`);
     const { fields, form } = await readBody(request);
     const token = request.headers.get("x-csrf-token") ?? fields.get("csrf");
@@ -869,6 +897,10 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
     );
     if (refused !== undefined) throw new HttpProblem(403, "CSRF_INVALID", refused);
     const actor = (await settings.actor?.(request)) ?? "console";
+    if (resource === "exceptions") {
+      const outcome = await requireExceptions().act(decodeSegment(id!), action!, fields, actor);
+      return { body: outcome.body, form, redirect: outcome.redirect };
+    }
     if (resource === "flows" && id !== undefined) {
       const flowId = decodeSegment(id);
       const note = (fields.get("note") ?? "").trim();
@@ -972,6 +1004,16 @@ export function createConsole(settings: ConsoleSettings): ConsoleHandler {
             "/dead-letters",
             "Dead letter",
             await deadLetterPage(deadLetterIdFrom(id), url, token),
+            token,
+            secure,
+          );
+        case "exceptions":
+          if (id === undefined)
+            return page("/exceptions", "Exceptions", await requireExceptions().listPage(url), token, secure);
+          return page(
+            "/exceptions",
+            "Exception",
+            await requireExceptions().itemPage(decodeSegment(id), url, token),
             token,
             secure,
           );

@@ -1,4 +1,4 @@
-import type { AuditLog, DeadLetterStore, FlowFilter, FlowInstance } from "@distro/core";
+import type { AuditLog, DeadLetterStore, ExceptionQueueStore, FlowFilter, FlowInstance } from "@distro/core";
 
 /**
  * What the console reads flows from: a core `FlowStore` or an orchestration
@@ -257,4 +257,23 @@ export interface ConsoleSources {
   upstreams?: readonly UpstreamSource[];
   /** EDI partners with acknowledgement status. */
   ediPartners?: EdiPartnersSource;
+  /** Exception queues for people: items routed from dead letters and flow holds, with assign and resolve. */
+  exceptions?: ExceptionsSource;
+}
+
+/**
+ * What the console's Exceptions page reads and acts on: the exception queue store (from
+ * `@distro/core`, or `createPostgresExceptionQueueStore`) and the queues to show even
+ * when they are empty (a router's `queues`).
+ *
+ * @example
+ * ```ts
+ * const exceptions: ExceptionsSource = { store: createMemoryExceptionQueueStore(), queues: router.queues };
+ * ```
+ */
+export interface ExceptionsSource {
+  /** Where the items are. */
+  store: ExceptionQueueStore;
+  /** Queues listed even with no item, in this order (e.g. `router.queues`). */
+  queues?: readonly string[];
 }
