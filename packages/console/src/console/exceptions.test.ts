@@ -8,8 +8,10 @@ import {
 import { waitUntil } from "@distro/core/testing";
 import { defineFlow, FlowHold, task } from "@distro/orchestration";
 import { afterEach, describe, expect, it } from "vitest";
+import { createMetricsRegistry } from "../metrics/registry";
 import { client, orderScenario, serve } from "./console.test-helper";
 import { createConsole } from "./create-console";
+import { registerExceptionMetrics } from "./exception-metrics";
 
 const KEY = "ops-key-123";
 const authorize = (request: Request) => request.headers.get("x-ops-key") === KEY;
@@ -249,5 +251,24 @@ describe("Exceptions page", () => {
     expect(body.exceptions.find((item) => item.id === held.id)!.overdue).toBe(true);
     const page = await (await http.get(`/ops/exceptions/${held.id}`)).text();
     expect(page).toContain('data-status="overdue"');
+  });
+
+  it("exposes counts, overdue items and the oldest age per queue as metrics", async () => {
+    const { store, held } = await setup();
+    let now = Date.now();
+    const metrics = registerExceptionMetrics(
+      createMetricsRegistry(),
+      { store, queues: router.queues },
+      { clock: () => now },
+    );
+    now += 2 * 3_600_000;
+    await store.assign(held.id, "jane", now);
+    const text = await metrics.expose();
+    expect(text).toContain('distro_exceptions{queue="credit-desk",status="assigned"} 1');
+    expect(text).toContain('distro_exceptions{queue="erp-support",status="open"} 1');
+    expect(text).toContain('distro_exceptions{queue="edi-support",status="open"} 0');
+    expect(text).toContain('distro_exceptions_overdue{queue="credit-desk"} 1');
+    const age = /distro_exception_oldest_age_seconds\{queue="credit-desk"\} ([0-9.]+)/.exec(text);
+    expect(Number(age![1])).toBeGreaterThanOrEqual(7_200);
   });
 });
