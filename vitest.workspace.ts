@@ -14,7 +14,17 @@ export const projects = roots.flatMap((root) =>
     ? readdirSync(root, { withFileTypes: true })
         .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, "src")))
         .map((entry) => ({
-          ssr: { resolve: { conditions: ["@distro/source", ...defaultServerConditions] } },
+          // Vitest hands these conditions to Node too. Node never reads the bundlers' "module"
+          // condition, and with it would load @opentelemetry/api's ESM build (which imports
+          // without file extensions), so it is left out, as a user's Node leaves it out.
+          ssr: {
+            resolve: {
+              conditions: [
+                "@distro/source",
+                ...defaultServerConditions.filter((condition) => condition !== "module"),
+              ],
+            },
+          },
           resolve: { conditions: ["@distro/source", ...defaultServerConditions] },
           test: {
             name: entry.name,
