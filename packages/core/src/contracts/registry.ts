@@ -1,6 +1,7 @@
 import { ContractError } from "../errors/kinds";
 import { ValidationError } from "../errors/validation-error";
 import type { JsonSchema } from "../model/json-schema";
+import type { Logger } from "../observability/logger";
 import {
   COMPATIBILITY_MODES,
   type CompatibilityIssue,
@@ -10,6 +11,16 @@ import {
 } from "./compatibility";
 import type { Contract } from "./contract";
 import { describeValue } from "./describe-value";
+import {
+  type ContractDeprecation,
+  type ContractLifecycle,
+  ContractSunsetError,
+  type ContractUsage,
+  type ContractUseOptions,
+  type DeprecatedContractUse,
+  type DeprecateOptions,
+  describeDeprecation,
+} from "./lifecycle";
 
 /**
  * A new contract version was refused because it breaks the compatibility mode. Carries
@@ -56,6 +67,16 @@ export class IncompatibleContractError extends ContractError {
 export interface ContractRegistrySettings {
   /** The mode every type is checked in unless set per type; `BACKWARD` by default. */
   compatibility?: CompatibilityMode;
+  /** Where the time is read, to judge deprecations against their sunset; `Date.now` by default. */
+  clock?: { now(): number };
+  /**
+   * Told the first time each user uses each deprecated version (once per contract,
+   * version and user). Without it, the warning goes to `logger`, or else to
+   * `process.emitWarning` (type `DistroContractDeprecation`).
+   */
+  onDeprecatedUse?: (use: DeprecatedContractUse) => void;
+  /** Where deprecation warnings are logged when `onDeprecatedUse` is not given. */
+  logger?: Logger;
 }
 
 /** A payload brought to the latest version of its contract. */
@@ -78,14 +99,18 @@ export interface ExportedContractSchema {
   name: string;
   /** The JSON Schema `$id`. */
   id: string;
-  /** The JSON Schema document (draft 2020-12). */
+  /** The JSON Schema document (draft 2020-12); `deprecated: true` when the version is. */
   schema: JsonSchema;
+  /** The version's deprecation, when it has one. */
+  deprecation?: ContractDeprecation;
 }
 
 /**
  * Holds the versions of data contracts. Registers new versions only when they keep the
  * compatibility mode, validates payloads against their version, upcasts old payloads
- * along the version chain to the latest, and exports JSON Schemas.
+ * along the version chain to the latest, and exports JSON Schemas. A version can be
+ * deprecated with a sunset date: `validate` and `upcast` (the paths producers and
+ * consumers go through) then warn once per user before the date and refuse after it.
  *
  * @example
  * ```ts
@@ -99,13 +124,28 @@ export class ContractRegistry {
   readonly #versions = new Map<string, Map<number, Contract>>();
   readonly #modes = new Map<string, CompatibilityMode>();
   readonly #defaultMode: CompatibilityMode;
+  readonly #deprecations = new Map<string, ContractDeprecation>();
+  readonly #usage = new Map<string, ContractUsage>();
+  readonly #clock: { now(): number };
+  readonly #onDeprecatedUse: (use: DeprecatedContractUse) => void;
 
   /**
-   * @param settings - the default compatibility mode
+   * @param settings - the default compatibility mode, clock and deprecation warning hook
    * @throws {@link ContractError} for an unknown mode
    */
   constructor(settings: ContractRegistrySettings = {}) {
     this.#defaultMode = checkMode(settings.compatibility ?? "BACKWARD");
+    this.#clock = settings.clock ?? { now: () => Date.now() };
+    const logger = settings.logger;
+    this.#onDeprecatedUse =
+      settings.onDeprecatedUse ??
+      (logger === undefined
+        ? (use) =>
+            process.emitWarning(use.message, {
+              type: "DistroContractDeprecation",
+              code: "DISTRO_CONTRACT_DEPRECATED",
+            })
+        : ({ message, ...fields }) => logger.warn(message, { contract: fields }));
   }
 
   /**
@@ -287,16 +327,18 @@ export class ContractRegistry {
    * @param type - the contract type
    * @param version - the version the payload claims
    * @param payload - anything
+   * @param use - who validates it, as producer or consumer (for deprecation warnings)
    * @returns the parsed payload
    * @throws {@link ContractError} when the version is not registered;
+   *   {@link ContractSunsetError} when the version is past its sunset;
    *   {@link ValidationError} with the path of every problem when the payload is invalid
    * @example
    * ```ts
-   * const data = registry.validate("order.submitted", 2, event.data);
+   * const data = registry.validate("order.submitted", 2, event.data, { user: "shopify-channel", role: "producer" });
    * ```
    */
-  validate(type: string, version: number, payload: unknown): unknown {
-    return this.get(type, version).parse(payload);
+  validate(type: string, version: number, payload: unknown, use: ContractUseOptions = {}): unknown {
+    return this.use(type, version, use).parse(payload);
   }
 
   /**
@@ -306,17 +348,19 @@ export class ContractRegistry {
    * @param type - the contract type
    * @param version - the version the payload claims
    * @param payload - anything
+   * @param use - who reads it (for deprecation warnings); the lifecycle of `version` is enforced
    * @returns the payload at the latest version, and both version numbers
    * @throws {@link ContractError} when the version is unknown or an upcaster fails or
-   *   produces an invalid payload (naming the step); {@link ValidationError} when the
-   *   payload is invalid at its own version
+   *   produces an invalid payload (naming the step); {@link ContractSunsetError} when the
+   *   payload's version is past its sunset; {@link ValidationError} when the payload is
+   *   invalid at its own version
    * @example
    * ```ts
-   * const { data, version } = registry.upcast("order.submitted", 1, v1Payload);
+   * const { data, version } = registry.upcast("order.submitted", 1, v1Payload, { user: "erp-booking", role: "consumer" });
    * ```
    */
-  upcast(type: string, version: number, payload: unknown): UpcastResult {
-    let data = this.validate(type, version, payload);
+  upcast(type: string, version: number, payload: unknown, use: ContractUseOptions = {}): UpcastResult {
+    let data = this.validate(type, version, payload, use);
     const latest = this.latest(type).version;
     for (let next = version + 1; next <= latest; next++) {
       const contract = this.get(type, next);
@@ -346,6 +390,166 @@ export class ContractRegistry {
   }
 
   /**
+   * Deprecates a contract version: from now on each user's first use of it warns
+   * (through `onDeprecatedUse`, the logger or `process.emitWarning`), and from
+   * `sunsetAt` on, `validate` and `upcast` refuse it with a {@link ContractSunsetError}.
+   * Deprecating again replaces the earlier terms.
+   *
+   * @param type - the contract type
+   * @param version - the version to deprecate
+   * @param options - sunset date, reason, replacement version
+   * @returns this registry
+   * @throws {@link ContractError} when the version is not registered, or the replacement
+   *   is not a later registered version; {@link ValidationError} when `sunsetAt` is not a date
+   * @example
+   * ```ts
+   * registry.deprecate("order.submitted", 1, {
+   *   sunsetAt: "2027-03-31T00:00:00Z",
+   *   reason: "channel kind is now classified by the producer",
+   *   replacement: 2,
+   * });
+   * ```
+   */
+  deprecate(type: string, version: number, options: DeprecateOptions): this {
+    this.get(type, version);
+    const sunsetAt = toInstant(options?.sunsetAt);
+    const replacement = options.replacement;
+    if (replacement !== undefined) {
+      if (
+        !Number.isInteger(replacement) ||
+        replacement <= version ||
+        !this.versionsOf(type).includes(replacement)
+      ) {
+        throw new ContractError(
+          `${type} v${version} cannot be replaced by ${describeValue(replacement)}: name a later registered version (known: ${this.versionsOf(
+            type,
+          )
+            .map((known) => `v${known}`)
+            .join(", ")})`,
+          { details: { type, version, replacement } },
+        );
+      }
+    }
+    const reason = options.reason === undefined ? undefined : String(options.reason);
+    this.#deprecations.set(key(type, version), {
+      type,
+      version,
+      sunsetAt,
+      ...(reason === undefined ? {} : { reason }),
+      ...(replacement === undefined ? {} : { replacement }),
+    });
+    return this;
+  }
+
+  /**
+   * Where a contract version stands now (or at another moment).
+   *
+   * @param type - the contract type
+   * @param version - the version
+   * @param at - the moment, epoch ms or a `Date` (the registry's clock by default)
+   * @returns `active`, `deprecated` or `sunset`, with the deprecation
+   * @throws {@link ContractError} when the version is not registered
+   * @example
+   * ```ts
+   * registry.lifecycleOf("order.submitted", 1).status; // "deprecated"
+   * ```
+   */
+  lifecycleOf(type: string, version: number, at: number | Date = this.#clock.now()): ContractLifecycle {
+    this.get(type, version);
+    const deprecation = this.#deprecations.get(key(type, version));
+    if (deprecation === undefined) return { status: "active" };
+    const now = typeof at === "number" ? at : at.getTime();
+    return {
+      status: now >= Date.parse(deprecation.sunsetAt) ? "sunset" : "deprecated",
+      deprecation: { ...deprecation },
+    };
+  }
+
+  /**
+   * Every deprecation, by type and version.
+   *
+   * @returns the deprecations
+   * @example
+   * ```ts
+   * for (const { type, version, sunsetAt } of registry.deprecations()) console.log(`${type} v${version} until ${sunsetAt}`);
+   * ```
+   */
+  deprecations(): ContractDeprecation[] {
+    return [...this.#deprecations.values()]
+      .map((deprecation) => ({ ...deprecation }))
+      .sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
+  }
+
+  /**
+   * Resolves a contract version for a producer or consumer, enforcing its lifecycle:
+   * an active version is returned as is; a deprecated one is returned, counted, and
+   * warned about on the user's first use; one past its sunset is refused. `validate`
+   * and `upcast` go through it; call it directly where a contract is resolved by other
+   * means (serialisers, code generation at start-up).
+   *
+   * @param type - the contract type
+   * @param version - the version
+   * @param use - who uses it, as producer or consumer
+   * @returns the contract
+   * @throws {@link ContractError} when the version is not registered;
+   *   {@link ContractSunsetError} when it is past its sunset
+   * @example
+   * ```ts
+   * const contract = registry.use("order.submitted", 2, { user: "erp-booking", role: "consumer" });
+   * ```
+   */
+  use(type: string, version: number, use: ContractUseOptions = {}): Contract {
+    const contract = this.get(type, version);
+    const deprecation = this.#deprecations.get(key(type, version));
+    if (deprecation === undefined) return contract;
+    const user = use.user ?? "unnamed";
+    const now = this.#clock.now();
+    const usageKey = `${key(type, version)}\u0000${user}`;
+    const usage = this.#usage.get(usageKey) ?? {
+      type,
+      version,
+      user,
+      deprecatedUses: 0,
+      refusedUses: 0,
+      lastUsedAt: now,
+    };
+    if (use.role !== undefined) usage.role = use.role;
+    usage.lastUsedAt = now;
+    this.#usage.set(usageKey, usage);
+    if (now >= Date.parse(deprecation.sunsetAt)) {
+      usage.refusedUses += 1;
+      throw new ContractSunsetError(deprecation, user);
+    }
+    usage.deprecatedUses += 1;
+    if (usage.deprecatedUses === 1) {
+      const notice: DeprecatedContractUse = {
+        ...deprecation,
+        user,
+        ...(use.role === undefined ? {} : { role: use.role }),
+        message: describeDeprecation(deprecation, user),
+      };
+      this.#onDeprecatedUse(notice);
+    }
+    return contract;
+  }
+
+  /**
+   * The counters of deprecated versions in use: per contract, version and user, how
+   * many uses were accepted with a warning and how many were refused after the sunset.
+   *
+   * @returns one entry per contract version and user, sorted
+   * @example
+   * ```ts
+   * registry.usage().filter((entry) => entry.refusedUses > 0);
+   * ```
+   */
+  usage(): ContractUsage[] {
+    return [...this.#usage.values()]
+      .map((entry) => ({ ...entry }))
+      .sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version || a.user.localeCompare(b.user));
+  }
+
+  /**
    * The JSON Schema (draft 2020-12) of every registered version, by type and version.
    *
    * @returns one entry per contract version
@@ -358,10 +562,40 @@ export class ContractRegistry {
     return this.types().flatMap((type) =>
       this.versionsOf(type).map((version) => {
         const contract = this.get(type, version);
-        return { type, version, name: contract.name, id: contract.schemaId, schema: contract.jsonSchema() };
+        const deprecation = this.#deprecations.get(key(type, version));
+        const schema = contract.jsonSchema();
+        if (deprecation === undefined)
+          return { type, version, name: contract.name, id: contract.schemaId, schema };
+        return {
+          type,
+          version,
+          name: contract.name,
+          id: contract.schemaId,
+          schema: { ...schema, deprecated: true },
+          deprecation: { ...deprecation },
+        };
       }),
     );
   }
+}
+
+function key(type: string, version: number): string {
+  return `${type}@${version}`;
+}
+
+function toInstant(value: unknown): string {
+  const time =
+    value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(time)) {
+    throw new ValidationError("Deprecation sunset is not a date", [
+      {
+        code: "invalid_value",
+        path: ["sunsetAt"],
+        message: "Expected a Date or an ISO 8601 date-time",
+      },
+    ]);
+  }
+  return new Date(time).toISOString();
 }
 
 function checkMode(mode: unknown): CompatibilityMode {

@@ -1,0 +1,82 @@
+import type { CloudEvent } from "../envelope/index";
+import { ContractError } from "../errors/kinds";
+import { describeValue } from "./describe-value";
+import type { ContractRegistry } from "./registry";
+
+const SCHEMA_ID = /^urn:distro:contract:([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+):v([1-9][0-9]*)$/;
+
+/**
+ * Reads a contract's type and version from its schema id
+ * (`urn:distro:contract:<type>:v<version>`, what `Contract.schemaId` gives and events
+ * carry in `dataschema`).
+ *
+ * @param id - the schema id
+ * @returns the type and version, or `undefined` when it is not a distro contract id
+ * @example
+ * ```ts
+ * parseContractSchemaId("urn:distro:contract:order.submitted:v2"); // { type: "order.submitted", version: 2 }
+ * ```
+ */
+export function parseContractSchemaId(id: string | undefined): { type: string; version: number } | undefined {
+  const match = typeof id === "string" ? SCHEMA_ID.exec(id) : null;
+  if (match === null) return undefined;
+  return { type: match[1] as string, version: Number(match[2]) };
+}
+
+/** Settings of {@link contractValidator}. */
+export interface ContractValidatorSettings {
+  /** The consuming system, named in deprecation warnings and counters (`erp-booking`). */
+  user: string;
+  /** Hand the handler the payload upcast to the latest version (default), or validated at its own. */
+  upcast?: boolean;
+  /** Where an event's contract is read; its `dataschema` by default. */
+  contractOf?: (event: CloudEvent) => { type: string; version: number } | undefined;
+}
+
+/**
+ * A bus `validate` hook that checks each event against its contract version through the
+ * registry's consume path: the version is resolved from the event's `dataschema`, its
+ * lifecycle enforced (a deprecated version warns once for this consumer, a version past
+ * its sunset is refused with a `ContractSunsetError`), the payload validated and, by
+ * default, upcast to the latest version (the handler then sees the latest `dataschema`).
+ * Refused events go to the dead-letter store with the reason.
+ *
+ * @param registry - the contract registry
+ * @param settings - the consumer's name, whether to upcast, where the contract is read
+ * @returns the hook, for `bus.subscribe({ validate })`
+ * @throws {@link ContractError} (from the hook) when an event names no known contract
+ *   version or its version is past its sunset; `ValidationError` when its data is invalid
+ * @example
+ * ```ts
+ * import { contractValidator, createCanonicalRegistry } from "@distro/core";
+ *
+ * const registry = createCanonicalRegistry();
+ * await bus.subscribe({
+ *   name: "erp-booking",
+ *   types: ["order.submitted"],
+ *   validate: contractValidator(registry, { user: "erp-booking" }),
+ *   handler: async (event) => book(event.data),
+ * });
+ * ```
+ */
+export function contractValidator(
+  registry: ContractRegistry,
+  settings: ContractValidatorSettings,
+): (event: CloudEvent) => CloudEvent {
+  const contractOf = settings.contractOf ?? ((event: CloudEvent) => parseContractSchemaId(event.dataschema));
+  const use = { user: settings.user, role: "consumer" as const };
+  return (event) => {
+    const contract = contractOf(event);
+    if (contract === undefined) {
+      throw new ContractError(
+        `Event ${describeValue(event.id)} of type ${describeValue(event.type)} names no contract version (dataschema ${describeValue(event.dataschema)})`,
+        { details: { eventId: event.id, eventType: event.type, dataschema: event.dataschema } },
+      );
+    }
+    if (settings.upcast === false) {
+      return { ...event, data: registry.validate(contract.type, contract.version, event.data, use) };
+    }
+    const { data, version } = registry.upcast(contract.type, contract.version, event.data, use);
+    return { ...event, data, dataschema: registry.get(contract.type, version).schemaId };
+  };
+}
