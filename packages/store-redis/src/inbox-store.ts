@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { InboxOutcome, InboxStore } from "@distro/core";
 import type { Redis } from "ioredis";
 import type { RedisClock } from "./idempotency-store";
+import { guardRedis } from "./redis-error";
 import { defineScript, runScript } from "./script";
 
 /** Settings of {@link createRedisInboxStore}. */
@@ -106,7 +107,7 @@ export function createRedisInboxStore(options: RedisInboxStoreOptions): InboxSto
       return settle(subscriber, messageKey, token, "release");
     },
     async forget(subscriber, messageKey) {
-      await redis.del(redisKey(subscriber, messageKey));
+      await guardRedis(() => redis.del(redisKey(subscriber, messageKey)));
     },
   };
 }

@@ -10,4 +10,5 @@
 export * from "./idempotency-store";
 export * from "./inbox-store";
 export * from "./rate-limiter";
+export { redisError } from "./redis-error";
 export * from "./second-tier";

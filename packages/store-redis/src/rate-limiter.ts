@@ -99,7 +99,16 @@ end
 -- later time is missing from an earlier window.
 local latest = tonumber(redis.call('GET', KEYS[2]))
 if latest and latest > now then now = latest end
-redis.call('SET', KEYS[2], tostring(now), 'PX', math.max(interval * 2, 60000))
+-- The clock key never expires, so its absence means Redis has no record of this limit: its
+-- first use, or Redis lost its data (a restart without persistence, a failover to a replica
+-- that had not caught up). Starts of the last interval may then be missing from the log, so
+-- the window counts as full for one interval: placeholders that leave it like real starts.
+if not latest then
+  redis.call('DEL', key)
+  for index = 1, limit do redis.call('ZADD', key, now, 'unknown:' .. index) end
+  redis.call('PEXPIRE', key, math.max(interval * 2, 60000))
+end
+redis.call('SET', KEYS[2], tostring(now))
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - interval)
 if redis.call('ZCARD', key) < limit then
   redis.call('ZADD', key, now, ARGV[4])
@@ -124,6 +133,9 @@ interface Waiting {
  * workers). Each start is granted by one atomic Lua script over a sliding-window log:
  * no window of `intervalMs` ever holds more than `limit` starts across all workers. A
  * worker whose request is refused waits exactly until the oldest start leaves the window.
+ * When Redis has no record of the limit (its first use, or Redis lost its data in a
+ * restart without persistence) the window counts as full for one interval, so the starts
+ * Redis forgot cannot be repeated on top of the ones it remembers.
  *
  * @param options - client, key, limit, window, clock
  * @returns the worker's limiter

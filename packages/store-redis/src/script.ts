@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { guardRedis, redisError } from "./redis-error";
 
 /** A Lua script run with `EVALSHA`, loaded again with `EVAL` after a Redis restart flushed the script cache. */
 export interface RedisScript {
@@ -28,6 +29,7 @@ export function defineScript(source: string): RedisScript {
  * @param keys - the keys it touches
  * @param args - its arguments
  * @returns what the script returned
+ * @throws DistroError `REDIS_ERROR`, retryable when Redis could not be reached
  */
 export async function runScript(
   redis: Redis,
@@ -39,8 +41,8 @@ export async function runScript(
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
-      return redis.eval(script.source, keys.length, ...keys, ...args);
+      return guardRedis(() => redis.eval(script.source, keys.length, ...keys, ...args));
     }
-    throw error;
+    throw redisError(error);
   }
 }

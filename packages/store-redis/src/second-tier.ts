@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { guardRedis } from "./redis-error";
 
 /** What the Redis tier keeps for one key (the shape of `@distro/sync`'s `SecondTierEntry`). */
 export interface RedisSecondTierEntry {
@@ -214,36 +215,40 @@ export async function connectRedisSecondTier(options: RedisSecondTierOptions): P
     redis.publish(channel, JSON.stringify({ origin, ...announcement }));
 
   return {
-    async get(key) {
-      const text = await redis.get(`${prefix}${key}`);
-      if (text === null) return undefined;
-      try {
-        return JSON.parse(text) as RedisSecondTierEntry;
-      } catch {
-        // Not written by this tier (or cut short): a miss, and the value is loaded again.
+    get: (key) =>
+      guardRedis(async () => {
+        const text = await redis.get(`${prefix}${key}`);
+        if (text === null) return undefined;
+        try {
+          return JSON.parse(text) as RedisSecondTierEntry;
+        } catch {
+          // Not written by this tier (or cut short): a miss, and the value is loaded again.
+          await redis.del(`${prefix}${key}`);
+          return undefined;
+        }
+      }),
+    set: (key, entry, ttlMs) =>
+      guardRedis(async () => {
+        await redis.set(`${prefix}${key}`, JSON.stringify(entry), "PX", Math.max(1, Math.ceil(ttlMs)));
+      }),
+    delete: (key) =>
+      guardRedis(async () => {
+        if (applyingRemote) return;
         await redis.del(`${prefix}${key}`);
-        return undefined;
-      }
-    },
-    async set(key, entry, ttlMs) {
-      await redis.set(`${prefix}${key}`, JSON.stringify(entry), "PX", Math.max(1, Math.ceil(ttlMs)));
-    },
-    async delete(key) {
-      if (applyingRemote) return;
-      await redis.del(`${prefix}${key}`);
-      await announce({ key });
-    },
-    async deletePrefix(keys) {
-      if (applyingRemote) return;
-      const pattern = `${escapeGlob(`${prefix}${keys}`)}*`;
-      let cursor = "0";
-      do {
-        const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-        cursor = next;
-        if (found.length > 0) await redis.unlink(...found);
-      } while (cursor !== "0");
-      await announce({ prefix: keys });
-    },
+        await announce({ key });
+      }),
+    deletePrefix: (keys) =>
+      guardRedis(async () => {
+        if (applyingRemote) return;
+        const pattern = `${escapeGlob(`${prefix}${keys}`)}*`;
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+          cursor = next;
+          if (found.length > 0) await redis.unlink(...found);
+        } while (cursor !== "0");
+        await announce({ prefix: keys });
+      }),
     invalidations: {
       subscribe(type, handler) {
         if (type !== REDIS_CACHE_INVALIDATED) return () => undefined;
