@@ -72,8 +72,9 @@ export interface ProcessManagerOptions {
   /** Randomness for retry jitter. */
   random?: () => number;
   /**
-   * Starts a span per task step run (its retries included), named `<flow> <step>`, a
-   * child of the current correlation context's `traceparent`; the step runs with the
+   * Starts a span each time an instance runs (named after the flow, a child of the
+   * current correlation context's `traceparent`, with the status it stops in) and under
+   * it a span per task step run, retries included (`<flow> <step>`). A step runs with its
    * span's traceparent, so its HTTP calls and events are the span's children. None by
    * default.
    */
@@ -290,7 +291,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
     let instance = await store.get(id);
     if (!instance) throw new DistroError("FLOW_NOT_FOUND", `No flow instance ${id}`);
     const definition = definitionOf(instance);
-    return withCorrelation({ correlationId: instance.correlationId }, async () => {
+    const run = async (): Promise<FlowInstance> => {
       while (instance && instance.status === "running") {
         const step: FlowStep<unknown> | undefined = definition.steps.find(
           (candidate) => !instance!.completed.includes(candidate.name),
@@ -390,6 +391,15 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         }
       }
       return instance!;
+    };
+    return withCorrelation({ correlationId: instance.correlationId }, () => {
+      if (options.tracer === undefined) return run();
+      const attributes = { "distro.flow.name": definition.name, "distro.flow.instance_id": id };
+      return withSpan(options.tracer, definition.name, { attributes }, async (span) => {
+        const advanced = await run();
+        span.setAttribute("distro.flow.status", advanced.status);
+        return advanced;
+      });
     });
   }
 
