@@ -1,12 +1,15 @@
 import {
   createExceptionFeed,
   createExceptionRouter,
+  createInMemoryAuditLog,
   createMemoryExceptionQueueStore,
+  createMemoryFlowStore,
   type ExceptionItem,
   type ExceptionQueueStore,
+  triggerExceptionFeedOnHolds,
 } from "@distro/core";
 import { waitUntil } from "@distro/core/testing";
-import { defineFlow, FlowHold, task } from "@distro/orchestration";
+import { createProcessManager, defineFlow, FlowHold, task } from "@distro/orchestration";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetricsRegistry } from "../metrics/registry";
 import { client, orderScenario, serve } from "./console.test-helper";
@@ -270,5 +273,53 @@ describe("Exceptions page", () => {
     expect(text).toContain('distro_exceptions_overdue{queue="credit-desk"} 1');
     const age = /distro_exception_oldest_age_seconds\{queue="credit-desk"\} ([0-9.]+)/.exec(text);
     expect(Number(age![1])).toBeGreaterThanOrEqual(7_200);
+  });
+
+  it("routes a real process manager's hold at once and resolves its item when the flow is released here", async () => {
+    const store = createMemoryExceptionQueueStore();
+    const flowStore = createMemoryFlowStore();
+    const feed = createExceptionFeed({ router, store, flows: flowStore, flowPartner: () => "erp" });
+    const audit = triggerExceptionFeedOnHolds(createInMemoryAuditLog(), feed);
+    const manager = createProcessManager({ store: flowStore, audit });
+    let approved = false;
+    manager.register(
+      defineFlow("credit", [
+        task(
+          "credit-check",
+          async () => {
+            if (!approved) throw new FlowHold("CREDIT_LIMIT", "Over the limit");
+            return "approved";
+          },
+          { system: "erp" },
+        ),
+      ]),
+    );
+    await manager.start("credit", {}, { id: "credit:9", correlationId: "corr-credit-9" });
+    await waitUntil(async () => (await store.list({ queue: "credit-desk" })).length === 1);
+    const [item] = await store.list({ queue: "credit-desk" });
+    expect(item!.reference).toMatchObject({ flowId: "credit:9", partner: "erp", step: "credit-check" });
+
+    const server = await serve(
+      createConsole({
+        basePath: "/ops",
+        authorize,
+        sources: { flows: manager, audit, exceptions: { store, queues: router.queues } },
+      }),
+    );
+    closers.push(server.close);
+    const http = client(server.origin, { "x-ops-key": KEY });
+    const page = await (await http.get(`/ops/exceptions/${item!.id}`)).text();
+    expect(page).toContain('href="/ops/flows/credit%3A9"');
+    expect(page).not.toContain('name="replay"');
+    approved = true;
+    const token = await http.token("/ops");
+    const released = await http.postJson("/ops/api/flows/credit%3A9/release", {}, { "x-csrf-token": token });
+    expect(released.status).toBe(200);
+    await waitUntil(async () => (await store.get(item!.id))?.status === "resolved");
+    expect((await store.get(item!.id))!.resolution).toMatchObject({
+      by: "exception-feed",
+      note: "The flow is no longer held",
+    });
+    await feed.stop();
   });
 });

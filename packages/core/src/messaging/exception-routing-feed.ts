@@ -1,5 +1,6 @@
 import { DistroError, isDistroError, type SerializedError } from "../errors/distro-error";
 import { NotFoundError } from "../errors/kinds";
+import type { AuditLog } from "../observability/audit-log";
 import { redactText } from "../observability/redact";
 import type { FlowFilter, FlowInstance } from "../process/flow-store";
 import type { DeadLetterEntry, DeadLetterStore } from "./dead-letter";
@@ -221,6 +222,12 @@ export interface ExceptionFeedSettings {
   deadLetterPartner?: (entry: DeadLetterEntry) => string | undefined;
   /** The partner or system of a held flow (e.g. from its held step). */
   flowPartner?: (instance: FlowInstance) => string | undefined;
+  /**
+   * Resolve an open flow-hold item once its flow is no longer held by that hold (a person
+   * released it from the Flows page, or it ended), with the note "The flow is no longer
+   * held" by `exception-feed` (default true).
+   */
+  resolveReleasedHolds?: boolean;
   /** The clock, epoch milliseconds. */
   clock?: () => number;
   /** Told of a failed background poll (the next poll tries again from the same cursor). */
@@ -238,6 +245,8 @@ export interface ExceptionFeedSettings {
 export interface ExceptionFeedReport {
   /** Items created by this poll. */
   created: ExceptionItem[];
+  /** Flow-hold items this poll resolved because their flow is no longer held. */
+  resolved: ExceptionItem[];
   /** Dead letters and holds looked at. */
   seen: number;
   /** The dead-letter cursor after the poll (the newest failure time routed). */
@@ -268,6 +277,11 @@ export interface ExceptionFeed {
    * @param intervalMs - the pause between polls
    */
   start(intervalMs: number): void;
+  /**
+   * Asks for a poll soon: one now, or one more right after the poll in progress, so what
+   * was just written is read. Failures go to `onError`.
+   */
+  trigger(): void;
   /** Stops polling and waits for a poll in progress. */
   stop(): Promise<void>;
 }
@@ -287,7 +301,9 @@ export interface ExceptionFeed {
  * rather than from the audit entry written after it.
  *
  * An item once resolved stays resolved: the same dead letter or hold seen again returns
- * the existing item.
+ * the existing item. A flow-hold item is resolved by the feed when its flow is no longer
+ * held by that hold (released from the Flows page, or ended), unless
+ * `resolveReleasedHolds` is false.
  *
  * @param settings - router, store, sources, cursor and clock
  * @returns the feed
@@ -349,6 +365,12 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
 
   const pollHolds = async (report: ExceptionFeedReport) => {
     if (!settings.flows) return;
+    // The open items are read before the flows: an item added after this read (by another
+    // process) is never taken for a released hold.
+    const open =
+      settings.resolveReleasedHolds === false
+        ? []
+        : await settings.store.list({ kind: "flow-hold", limit: 100_000 });
     const held = await settings.flows.list({ status: ["held"] });
     const still = new Set<string>();
     for (const instance of held) {
@@ -364,12 +386,27 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
       if (created) report.created.push(item);
     }
     routedHolds = still;
+    for (const item of open) {
+      if (still.has(item.sourceRef.slice("flow-hold:".length))) continue;
+      try {
+        report.resolved.push(
+          await settings.store.resolve(item.id, {
+            by: "exception-feed",
+            note: "The flow is no longer held",
+            at: clock(),
+          }),
+        );
+      } catch (error) {
+        // Someone resolved it in the meantime: nothing left to do.
+        if (!(isDistroError(error) && error.code === "EXCEPTION_RESOLVED")) throw error;
+      }
+    }
   };
 
   const poll = (): Promise<ExceptionFeedReport> => {
     if (running) return running;
     running = (async () => {
-      const report: ExceptionFeedReport = { created: [], seen: 0, cursor };
+      const report: ExceptionFeedReport = { created: [], resolved: [], seen: 0, cursor };
       try {
         await pollDeadLetters(report);
         await pollHolds(report);
@@ -382,18 +419,35 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
     return running;
   };
 
+  const report = (error: unknown) => {
+    const typed = isDistroError(error)
+      ? error
+      : new DistroError("EXCEPTION_FEED_FAILED", "An exception feed poll failed", {
+          cause: error,
+          retryable: true,
+        });
+    settings.onError?.(typed);
+  };
+
+  let again = false;
+  const trigger = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    poll()
+      .catch(report)
+      .finally(() => {
+        if (!again) return;
+        again = false;
+        trigger();
+      });
+  };
+
   const loop = (intervalMs: number) => {
     if (stopped) return;
     poll()
-      .catch((error: unknown) => {
-        const typed = isDistroError(error)
-          ? error
-          : new DistroError("EXCEPTION_FEED_FAILED", "An exception feed poll failed", {
-              cause: error,
-              retryable: true,
-            });
-        settings.onError?.(typed);
-      })
+      .catch(report)
       .finally(() => {
         if (!stopped) timer = setTimeout(() => loop(intervalMs), intervalMs);
       });
@@ -401,6 +455,7 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
 
   return {
     poll,
+    trigger,
     start(intervalMs) {
       if (!stopped) return;
       stopped = false;
@@ -478,4 +533,36 @@ export async function resolveException(settings: ResolveExceptionSettings): Prom
     }
     throw error;
   }
+}
+
+/**
+ * Wraps an audit log so that each flow hold or release it records (the `held` and
+ * `released` phases a process manager writes) asks the feed for a poll at once: people
+ * see a hold in their queue without waiting for the next timed poll. The audit entry is
+ * written after the hold is saved, so this is only a shortcut; the feed's polls of the
+ * flow store remain what guarantees every hold is routed.
+ *
+ * @param audit - the audit log the process manager writes to
+ * @param feed - the feed to nudge
+ * @returns an audit log that records through `audit`
+ * @example
+ * ```ts
+ * import { createInMemoryAuditLog, triggerExceptionFeedOnHolds } from "@distro/core";
+ *
+ * const feed = createExceptionFeed({ router, store: exceptions, flows: flowStore });
+ * const audit = triggerExceptionFeedOnHolds(createInMemoryAuditLog(), feed);
+ * const manager = createProcessManager({ store: flowStore, audit });
+ * feed.start(30_000);
+ * ```
+ */
+export function triggerExceptionFeedOnHolds(audit: AuditLog, feed: Pick<ExceptionFeed, "trigger">): AuditLog {
+  return {
+    async record(entry) {
+      const recorded = await audit.record(entry);
+      const phase = entry.details?.phase;
+      if (phase === "held" || phase === "released") feed.trigger();
+      return recorded;
+    },
+    list: (query) => audit.list(query),
+  };
 }

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createEvent } from "../envelope/index";
 import { DistroError } from "../errors/index";
+import { createInMemoryAuditLog } from "../observability/audit-log";
 import { createMemoryFlowStore, type FlowInstance } from "../process/flow-store";
 import { describeExceptionQueueStoreConformance } from "../testing/exception-queue-conformance";
 import { waitUntil } from "../testing/wait-until";
@@ -13,6 +14,7 @@ import {
   deadLetterExceptionFacts,
   deadLetterExceptionItem,
   resolveException,
+  triggerExceptionFeedOnHolds,
 } from "./exception-routing-feed";
 import { createMemoryExceptionQueueStore, type ExceptionQueueStore } from "./exception-routing-store";
 
@@ -398,9 +400,60 @@ describe("flow holds into exception queues", () => {
     again.hold = { ...again.hold!, at: "2026-03-02T09:00:00.000Z" };
     again.revision += 1;
     await flows.save(again);
-    expect((await feed.poll()).created.map((created) => created.sourceRef)).toEqual([
+    const rehold = await feed.poll();
+    expect(rehold.created.map((created) => created.sourceRef)).toEqual([
       "flow-hold:o2c:1@2026-03-02T09:00:00.000Z",
     ]);
+    // The first hold is gone (released, then held again): its item is resolved by the feed.
+    expect(rehold.resolved.map((resolved) => [resolved.sourceRef, resolved.resolution!.by])).toEqual([
+      ["flow-hold:o2c:1@2026-03-01T09:00:00.000Z", "exception-feed"],
+    ]);
+    const released = (await flows.get("o2c:1"))!;
+    released.status = "completed";
+    delete released.hold;
+    released.revision += 1;
+    await flows.save(released);
+    expect((await feed.poll()).resolved.map((resolved) => resolved.sourceRef)).toEqual([
+      "flow-hold:o2c:1@2026-03-02T09:00:00.000Z",
+    ]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("routes a hold as soon as the process manager audits it, through the audit decorator", async () => {
+    const flows = createMemoryFlowStore();
+    const store = createMemoryExceptionQueueStore();
+    const errors: unknown[] = [];
+    const feed = createExceptionFeed({ router, store, flows, onError: (error) => errors.push(error) });
+    const audit = triggerExceptionFeedOnHolds(createInMemoryAuditLog(), feed);
+    // What a process manager does on a hold: save the instance, then audit the "held" phase.
+    await flows.create(held("o2c:7", "2026-03-01T09:00:00.000Z"));
+    await audit.record({
+      correlationId: "corr-o2c:7",
+      system: "erp",
+      step: "credit-check",
+      outcome: "failure",
+      at: "2026-03-01T09:00:00.000Z",
+      details: { phase: "held", instanceId: "o2c:7", code: "CREDIT_LIMIT" },
+    });
+    await waitUntil(async () => (await store.list()).length === 1);
+    expect((await store.list())[0]!.queue).toBe("credit-desk");
+    expect(await audit.list({ correlationId: "corr-o2c:7" })).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
+  it("leaves items of released flows open when told to", async () => {
+    const flows = createMemoryFlowStore();
+    await flows.create(held("o2c:1", "2026-03-01T09:00:00.000Z"));
+    const store = createMemoryExceptionQueueStore();
+    const feed = createExceptionFeed({ router, store, flows, resolveReleasedHolds: false });
+    await feed.poll();
+    const released = (await flows.get("o2c:1"))!;
+    released.status = "completed";
+    delete released.hold;
+    released.revision += 1;
+    await flows.save(released);
+    expect((await feed.poll()).resolved).toEqual([]);
+    expect(await store.list()).toHaveLength(1);
   });
 });
 
