@@ -474,9 +474,8 @@ export function renderCompatibilityReport(
     .filter((pair) => pair.issues.length > 0)
     .map((pair) => ({
       heading: `${pair.type}: ${pair.producer} v${pair.producedVersion} → ${pair.consumer}`,
-      lines: pair.issues.map(
-        (issue) => `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.message}`,
-      ),
+      // Each message starts with the payload path already.
+      lines: pair.issues.map((issue) => issue.message),
     }));
   const unknownLines = report.unknown.map(
     (entry) =>
