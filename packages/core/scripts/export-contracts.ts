@@ -6,13 +6,37 @@
  *   pnpm --filter @distro/core run contracts:export            # write
  *   pnpm --filter @distro/core run contracts:export -- --check # fail if the files are stale
  *   ... -- --out <dir>                                         # another folder
+ *   ... -- --systems <file.json>                               # also the compatibility report (path from packages/core)
  *
- * The output is deterministic (no timestamps), so a clean run leaves git clean.
+ * With `--systems`, the file declares the contract lifecycle and who uses what:
+ *
+ *   {
+ *     "deprecations": [{ "type": "order.submitted", "version": 1, "sunsetAt": "2027-03-31T00:00:00Z",
+ *                        "reason": "...", "replacement": 2 }],
+ *     "systems": [{ "system": "edi-gateway", "produces": [{ "type": "order.submitted", "version": 1 }] },
+ *                 { "system": "erp-booking", "consumes": [{ "type": "order.submitted", "versions": [2] }] }]
+ *   }
+ *
+ * The deprecations are applied to the registry (deprecated versions are marked in their
+ * schema and in index.json), and `compatibility.md` and `compatibility.json` are written
+ * with the report between producers and consumers. The report judges lifecycles at the
+ * time of the run, so it changes when a sunset date passes.
+ *
+ * The output is otherwise deterministic (no timestamps), so a clean run leaves git clean.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCanonicalRegistry, ENTITY_SCHEMAS, toJsonSchema } from "../src/index";
+import {
+  type CompatibilityReport,
+  compatibilityReport,
+  createCanonicalRegistry,
+  type DeprecateOptions,
+  ENTITY_SCHEMAS,
+  renderCompatibilityReport,
+  type SystemContracts,
+  toJsonSchema,
+} from "../src/index";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -21,11 +45,23 @@ const outDir = resolve(
   outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1]! : join(here, "../../../docs/contracts"),
 );
 const check = args.includes("--check");
+const systemsIndex = args.indexOf("--systems");
+const systemsFile =
+  systemsIndex >= 0 && args[systemsIndex + 1] ? resolve(args[systemsIndex + 1]!) : undefined;
+
+interface Declarations {
+  deprecations?: (DeprecateOptions & { type: string; version: number })[];
+  systems?: SystemContracts[];
+}
+const declarations: Declarations | undefined =
+  systemsFile === undefined ? undefined : (JSON.parse(readFileSync(systemsFile, "utf8")) as Declarations);
 
 const files = new Map<string, string>();
 const render = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 const registry = createCanonicalRegistry();
+for (const { type, version, ...terms } of declarations?.deprecations ?? [])
+  registry.deprecate(type, version, terms);
 const contracts = registry.exportJsonSchemas().map((entry) => {
   const file = `${entry.name}.schema.json`;
   files.set(file, render(entry.schema));
@@ -36,9 +72,26 @@ const contracts = registry.exportJsonSchemas().map((entry) => {
     compatibility: registry.compatibilityOf(entry.type),
     id: entry.id,
     description: entry.schema.description,
+    ...(entry.deprecation === undefined
+      ? {}
+      : {
+          deprecated: true,
+          sunsetAt: entry.deprecation.sunsetAt,
+          status: registry.lifecycleOf(entry.type, entry.version).status,
+          ...(entry.deprecation.replacement === undefined
+            ? {}
+            : { replacement: entry.deprecation.replacement }),
+          ...(entry.deprecation.reason === undefined ? {} : { reason: entry.deprecation.reason }),
+        }),
     file,
   };
 });
+let report: CompatibilityReport | undefined;
+if (declarations?.systems !== undefined) {
+  report = compatibilityReport(registry, declarations.systems);
+  files.set("compatibility.json", render(report));
+  files.set("compatibility.md", renderCompatibilityReport(report, { title: "Contract compatibility" }));
+}
 const entities = Object.entries(ENTITY_SCHEMAS).map(([name, schema]) => {
   // The entity's schemaVersion is a literal in its schema (`const` in JSON Schema).
   const properties = toJsonSchema(schema).properties as Record<string, { const?: unknown }>;
@@ -63,7 +116,7 @@ function existing(dir: string, prefix = ""): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
       ? existing(join(dir, entry.name), `${prefix}${entry.name}/`)
-      : entry.name.endsWith(".json")
+      : entry.name.endsWith(".json") || entry.name === "compatibility.md"
         ? [`${prefix}${entry.name}`]
         : [],
   );
@@ -91,4 +144,10 @@ if (check) {
   console.log(
     `contracts: wrote ${contracts.length} contract and ${entities.length} entity schemas to ${relative(process.cwd(), outDir) || "."}`,
   );
+  if (report !== undefined) {
+    const { summary } = report;
+    console.log(
+      `contracts: compatibility of ${summary.pairs} pairs: ${summary.ok} ok, ${summary.deprecated} deprecated, ${summary.incompatible} incompatible, ${summary.refused} refused, ${summary.unknown} unknown`,
+    );
+  }
 }
