@@ -14,7 +14,14 @@ import { quoteIdentifier, type SchemaOptions } from "./migrations";
 import { decodeText, encodeOptional, encodeText, toNumber } from "./rows";
 import type { SqlDatabase, SqlExecutor } from "./sql";
 
-/** Settings of {@link createPostgresExceptionQueueStore}. */
+/**
+ * Settings of {@link createPostgresExceptionQueueStore}.
+ *
+ * @example
+ * ```ts
+ * const exceptions = createPostgresExceptionQueueStore({ db, schema: "distro", maxItems: 1_000_000 });
+ * ```
+ */
 export interface PostgresExceptionQueueStoreSettings extends SchemaOptions {
   /** The database (transactions are needed for assign and resolve). */
   db: SqlDatabase;

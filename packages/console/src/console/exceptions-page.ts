@@ -28,7 +28,14 @@ const KINDS: readonly ExceptionKind[] = ["dead-letter", "flow-hold", "edi-reject
 const TEXT_FILTERS = ["queue", "assignee", "errorCode", "partner", "correlationId"] as const;
 const ITEM_ID = /^[0-9a-f]{32}$/;
 
-/** What the exceptions section needs from the console around it. */
+/**
+ * What the exceptions section needs from the console around it (internal to the console).
+ *
+ * @example
+ * ```ts
+ * const section = createExceptionsSection({ base: "/ops", source, redactor, clock, actions, retentionMs, audit, refuse });
+ * ```
+ */
 export interface ExceptionsContext {
   base: string;
   source: ExceptionsSource;
@@ -49,9 +56,18 @@ function invalid(message: string, path: string, text: string, code = "invalid_va
 }
 
 /**
- * The Exceptions section of the console: queues with counts, overdue items and the age
+ * The Exceptions section of the console (internal; `createConsole` mounts it when
+ * `sources.exceptions` is given): queues with counts, overdue items and the age
  * of the oldest; items by queue, status and filters; one item with its references; and
  * the assign and resolve actions (resolve may replay the item's dead letter).
+ *
+ * @param context - what it needs from the console
+ * @returns the JSON answers, the pages and the actions
+ * @example
+ * ```ts
+ * const section = createExceptionsSection(context);
+ * const body = await section.listJson(new URLSearchParams("queue=credit-desk"));
+ * ```
  */
 export function createExceptionsSection(context: ExceptionsContext) {
   const { base, source, redactor, clock } = context;

@@ -199,7 +199,21 @@ export interface HeldFlowSource {
   list(filter?: FlowFilter): Promise<FlowInstance[]>;
 }
 
-/** Settings of {@link createExceptionFeed}. */
+/**
+ * Settings of {@link createExceptionFeed}.
+ *
+ * @example
+ * ```ts
+ * const settings: ExceptionFeedSettings = {
+ *   router,
+ *   store: exceptions,
+ *   deadLetters: bus.deadLetters,
+ *   flows: manager,
+ *   deadLetterPartner: (entry) => (entry.subscriber.startsWith("edi-") ? entry.subscriber.slice(4) : undefined),
+ *   onError: (error) => logger.warn("exception feed", { code: error.code }),
+ * };
+ * ```
+ */
 export interface ExceptionFeedSettings {
   /** The rules. */
   router: ExceptionRouter;
@@ -470,7 +484,14 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
   };
 }
 
-/** Settings of {@link resolveException}. */
+/**
+ * Settings of {@link resolveException}.
+ *
+ * @example
+ * ```ts
+ * const settings: ResolveExceptionSettings = { store: exceptions, id, by: "jane", note: "resent", at: Date.now() };
+ * ```
+ */
 export interface ResolveExceptionSettings {
   /** The store. */
   store: ExceptionQueueStore;

@@ -3,7 +3,14 @@ import { DistroError } from "../errors/distro-error";
 import { NotFoundError } from "../errors/kinds";
 import { EXCEPTION_PRIORITY_RANK, type ExceptionKind, type ExceptionPriority } from "./exception-routing";
 
-/** Where an exception item stands: waiting for someone, taken by someone, or done. */
+/**
+ * Where an exception item stands: waiting for someone, taken by someone, or done.
+ *
+ * @example
+ * ```ts
+ * const open = await exceptions.list({ status: "open" satisfies ExceptionStatus });
+ * ```
+ */
 export type ExceptionStatus = "open" | "assigned" | "resolved";
 
 /**
@@ -330,7 +337,14 @@ export function exceptionResolvedError(item: Pick<ExceptionItem, "id">): DistroE
   });
 }
 
-/** Settings of {@link createMemoryExceptionQueueStore}. */
+/**
+ * Settings of {@link createMemoryExceptionQueueStore}.
+ *
+ * @example
+ * ```ts
+ * const exceptions = createMemoryExceptionQueueStore({ maxItems: 10_000 } satisfies MemoryExceptionQueueStoreSettings);
+ * ```
+ */
 export interface MemoryExceptionQueueStoreSettings {
   /** At most this many items (default 100,000); `add` then fails, retryable, and nothing is dropped. */
   maxItems?: number;

@@ -1,9 +1,23 @@
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
 
-/** What kind of problem an exception item stands for. */
+/**
+ * What kind of problem an exception item stands for.
+ *
+ * @example
+ * ```ts
+ * const kind: ExceptionKind = "flow-hold";
+ * ```
+ */
 export type ExceptionKind = "dead-letter" | "flow-hold" | "edi-rejection" | "other";
 
-/** How urgent an exception item is; queues list `urgent` first. */
+/**
+ * How urgent an exception item is; queues list `urgent` first.
+ *
+ * @example
+ * ```ts
+ * const priority: ExceptionPriority = "high";
+ * ```
+ */
 export type ExceptionPriority = "urgent" | "high" | "normal" | "low";
 
 /**
@@ -52,7 +66,15 @@ export interface ExceptionFacts {
   occurredAt: number;
 }
 
-/** A pattern: exact text, or a glob where `*` stands for any run of characters (`erp.*`, `EDI_*`). */
+/**
+ * A pattern: exact text, or a glob where `*` stands for any run of characters (`erp.*`,
+ * `EDI_*`); a list matches when any of its patterns does.
+ *
+ * @example
+ * ```ts
+ * const codes: ExceptionPattern = ["erp.*", "UPSTREAM_*"];
+ * ```
+ */
 export type ExceptionPattern = string | readonly string[];
 
 /**
@@ -110,7 +132,18 @@ export interface ExceptionRule {
   slaMs?: number;
 }
 
-/** Settings of {@link createExceptionRouter}. */
+/**
+ * Settings of {@link createExceptionRouter}.
+ *
+ * @example
+ * ```ts
+ * const settings: ExceptionRouterSettings = {
+ *   rules: [{ match: { partner: "acme" }, queue: "edi-support" }],
+ *   defaultQueue: "integration-support",
+ *   defaultSlaMs: 86_400_000,
+ * };
+ * ```
+ */
 export interface ExceptionRouterSettings {
   /** The rules, tried in order: the first that matches decides. */
   rules: readonly ExceptionRule[];

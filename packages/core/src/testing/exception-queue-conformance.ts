@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ExceptionQueueStore, NewExceptionItem } from "../messaging/exception-routing-store";
 
-/** Builds a fresh, empty exception queue store for one test. */
+/**
+ * Builds a fresh, empty exception queue store for one test.
+ *
+ * @example
+ * ```ts
+ * const factory: ExceptionQueueStoreFactory = () => createMemoryExceptionQueueStore();
+ * ```
+ */
 export type ExceptionQueueStoreFactory = () => ExceptionQueueStore | Promise<ExceptionQueueStore>;
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
