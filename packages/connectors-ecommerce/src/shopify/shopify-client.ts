@@ -16,6 +16,7 @@ import {
   type Invoice,
   type Item,
   isDecimalString,
+  isRotatingSecret,
   issuesFromZod,
   type LineAllocation,
   normalizeDecimal,
@@ -23,6 +24,7 @@ import {
   type Price,
   RateLimitedError,
   type RetryPolicy,
+  type RotatingSecret,
   retry,
   roundMoney,
   type Shipment,
@@ -49,14 +51,20 @@ import { SHOPIFY_ORDER_TOPICS, verifyShopifyRequest } from "./shopify-webhooks";
 export interface ShopifySettings {
   /** The shop's domain, `example.myshopify.com`. */
   shop: string;
-  /** The Admin API access token (`shpat_...`), sent as `X-Shopify-Access-Token`. */
-  accessToken: string;
+  /**
+   * The Admin API access token (`shpat_...`), sent as `X-Shopify-Access-Token`; a rotating
+   * secret is read at each request and read again once after a 401.
+   */
+  accessToken: string | RotatingSecret;
   /** Admin API version (default `2024-10`). */
   apiVersion?: string;
   /** Override of the origin (default `https://<shop>`), e.g. a simulator's URL. */
   baseUrl?: string;
-  /** The app's client secret(s), needed by `receiveWebhook`. */
-  webhookSecret?: string | readonly string[];
+  /**
+   * The app's client secret(s), needed by `receiveWebhook`; a rotating secret keeps the
+   * replaced value verifying for its grace period.
+   */
+  webhookSecret?: string | readonly string[] | RotatingSecret;
   /** Topics besides the order topics that `receiveWebhook` returns as `other`; the rest are `ignored`. */
   webhookTopics?: readonly string[];
   /** REST leaky bucket of the shop's plan: leak rate in calls per second (default 2), headroom (default 1). */
@@ -181,7 +189,10 @@ export function createShopify(settings: ShopifySettings): ShopifyChannel {
       message: "Expected the shop domain, e.g. acme.myshopify.com",
     });
   }
-  if (typeof settings?.accessToken !== "string" || settings.accessToken.trim() === "") {
+  if (
+    !isRotatingSecret(settings?.accessToken) &&
+    (typeof settings?.accessToken !== "string" || settings.accessToken.trim() === "")
+  ) {
     issues.push({ code: "required", path: ["accessToken"], message: "Expected an Admin API access token" });
   }
   if (issues.length > 0) throw new ValidationError("Invalid Shopify settings", issues);

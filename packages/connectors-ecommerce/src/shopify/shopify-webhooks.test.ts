@@ -1,11 +1,15 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  createFileSecretProvider,
   createMemoryDeadLetterStore,
   type Order,
+  rotatingSecret,
   SignatureError,
   UpstreamError,
   ValidationError,
@@ -276,5 +280,56 @@ describe.skipIf(!corpus)("Shopify conformance payloads through the webhook handl
       "IPOD2008RED",
       "IPOD2008BLACK",
     ]);
+  });
+});
+
+describe("createShopifyWebhookHandler with a rotating secret", () => {
+  it("verifies with the new secret after a rotation, and with the old one only for the grace period", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "distro-shopify-secret-"));
+    open.push({ close: () => rm(directory, { recursive: true, force: true }) });
+    const file = join(directory, "shopify-webhook-secret");
+    await writeFile(file, "shpss_october\n");
+    let now = Date.parse("2026-11-30T12:00:00Z");
+    const secret = rotatingSecret(createFileSecretProvider({ directory }), "shopify-webhook-secret", {
+      graceMs: 10 * 60_000,
+      clock: { now: () => now },
+    });
+    const endpoint = await serve(createShopifyWebhookHandler({ secret }));
+    let delivery = 0;
+    const deliver = async (key: string) => {
+      delivery++;
+      const body = JSON.stringify({ id: delivery, name: "Acme Supply" });
+      const response = await fetch(endpoint.url, {
+        method: "POST",
+        body,
+        headers: {
+          "x-shopify-hmac-sha256": sign(body, key),
+          "x-shopify-topic": "shop/update",
+          "x-shopify-webhook-id": `rotation-${delivery}`,
+          "x-shopify-shop-domain": "acme.myshopify.com",
+        },
+      });
+      return response.status;
+    };
+
+    expect(await deliver("shpss_october")).toBe(200);
+    expect(await deliver("shpss_november")).toBe(401);
+    await writeFile(file, "shpss_november\n");
+    expect(await deliver("shpss_november")).toBe(200);
+    expect(await deliver("shpss_october")).toBe(200); // signed just before the rotation
+    now += 10 * 60_000;
+    expect(await deliver("shpss_october")).toBe(401);
+    expect(await deliver("shpss_november")).toBe(200);
+    expect(endpoint.results.map((result) => result.outcome)).toEqual([
+      "ignored",
+      "rejected",
+      "ignored",
+      "ignored",
+      "rejected",
+      "ignored",
+    ]);
+    for (const result of endpoint.results) {
+      expect(JSON.stringify(result.error ?? {})).not.toContain("shpss_");
+    }
   });
 });

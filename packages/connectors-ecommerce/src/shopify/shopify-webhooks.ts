@@ -7,7 +7,9 @@ import {
   type IdempotencyBegin,
   type IdempotencyStore,
   isDistroError,
+  isRotatingSecret,
   type Order,
+  type RotatingSecret,
   SignatureError,
   serializeError,
   ValidationError,
@@ -130,10 +132,13 @@ export interface ShopifyVerifiedWebhook {
 
 /**
  * Reads a Web `Request`'s raw body, checks the headers and the signature, and parses
- * the body with exact ids. Nothing is parsed before the signature holds.
+ * the body with exact ids. Nothing is parsed before the signature holds. Given a
+ * `RotatingSecret` (`rotatingSecret(provider, name, { graceMs })` from `@distro/core`),
+ * the secret is read through its provider at each request, and a replaced secret still
+ * verifies for the grace period, so webhooks signed just before a rotation are accepted.
  *
  * @param request - the incoming webhook request
- * @param secret - the client secret(s)
+ * @param secret - the client secret(s), or a rotating secret
  * @returns the verified webhook
  * @throws SignatureError for a missing header or a bad signature; ValidationError when a
  *   correctly signed body is not JSON
@@ -144,11 +149,12 @@ export interface ShopifyVerifiedWebhook {
  */
 export async function verifyShopifyRequest(
   request: Request,
-  secret: string | readonly string[],
+  secret: string | readonly string[] | RotatingSecret,
 ): Promise<ShopifyVerifiedWebhook> {
   const bytes = new Uint8Array(await request.arrayBuffer());
   const headers = readShopifyWebhookHeaders(request.headers);
-  verifyShopifyWebhook(bytes, headers.hmac, secret);
+  const keys = isRotatingSecret(secret) ? (await secret.accepted()).map((value) => value.reveal()) : secret;
+  verifyShopifyWebhook(bytes, headers.hmac, keys);
   const rawBody = Buffer.from(bytes).toString("utf8");
   let payload: unknown;
   try {
@@ -226,8 +232,11 @@ export interface ShopifyWebhookContext {
 
 /** Settings for {@link createShopifyWebhookHandler}. */
 export interface ShopifyWebhookHandlerSettings {
-  /** The app's client secret, or several during a rotation. */
-  secret: string | readonly string[];
+  /**
+   * The app's client secret, several during a rotation, or a rotating secret read through
+   * a secret provider (old and new both verify for its grace period).
+   */
+  secret: string | readonly string[] | RotatingSecret;
   /** Called with each canonical order from an order topic. Throw a retryable error to have Shopify retry. */
   onOrder?: (order: Order, context: ShopifyWebhookContext) => Promise<void> | void;
   /** Called with the payload of any other topic listed in `topics`. */
