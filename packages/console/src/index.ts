@@ -2,9 +2,9 @@
  * `@distro/console`: an embeddable operations console in the manner of Bull Board. A
  * Web-standard `Request` → `Response` handler that a service mounts under a path behind
  * its own auth hook: flows and their audit trail as a timeline, dead letters with
- * inspect / replay / discard and bulk replay, sync jobs with lag and checkpoints,
- * upstream health, and EDI partners with acknowledgement status. Everything shown is
- * redacted first.
+ * inspect / replay / discard and bulk replay, exception queues for people with assign /
+ * resolve, sync jobs with lag and checkpoints, upstream health, and EDI partners with
+ * acknowledgement status. Everything shown is redacted first.
  *
  * @example
  * ```ts
