@@ -1,5 +1,5 @@
 import type { ConsoleSources } from "../console/sources";
-import type { MetricsRegistry } from "./registry";
+import type { CollectingMetrics } from "./otel-metrics";
 
 /**
  * Settings of {@link registerConsoleMetrics}.
@@ -20,7 +20,9 @@ export interface ConsoleMetricsSettings {
  * utilisation, circuit state and latency per upstream, sync lag per job, and EDI
  * acknowledgements per partner and state.
  *
- * @param registry - where the gauges live
+ * @typeParam R - the registry's type, returned as given
+ * @param registry - where the gauges live: the Prometheus registry, or an OpenTelemetry
+ *   meter through {@link createOtelMetrics}
  * @param sources - the same sources the console shows
  * @param settings - clock
  * @returns the registry, for chaining
@@ -34,11 +36,11 @@ export interface ConsoleMetricsSettings {
  * await metrics.expose(); // includes distro_dead_letters and distro_dead_letter_oldest_age_seconds
  * ```
  */
-export function registerConsoleMetrics(
-  registry: MetricsRegistry,
+export function registerConsoleMetrics<R extends CollectingMetrics>(
+  registry: R,
   sources: ConsoleSources,
   settings: ConsoleMetricsSettings = {},
-): MetricsRegistry {
+): R {
   const clock = settings.clock ?? Date.now;
   const deadLetters = registry.gauge("distro_dead_letters", {
     help: "Pending dead letters",

@@ -1,2 +1,3 @@
 export * from "./console-metrics";
+export * from "./otel-metrics";
 export * from "./registry";

@@ -1,9 +1,9 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseTraceparent, withCorrelation } from "../correlation/index";
-import { retryPolicy } from "../retry/index";
-import { createRecordingTracer } from "../observability/tracing-recorder";
 import { withSpan } from "../observability/tracing";
+import { createRecordingTracer } from "../observability/tracing-recorder";
+import { retryPolicy } from "../retry/index";
 import { createHttpClient } from "./http-client";
 import {
   fakeTime,
@@ -89,7 +89,10 @@ describe("HTTP client spans", () => {
       status: { code: "error", message: "erp answered 503" },
       attributes: { "http.response.status_code": 503, "error.type": "503" },
     });
-    expect(sends[1]!.attributes).toMatchObject({ "http.response.status_code": 200, "http.request.resend_count": 1 });
+    expect(sends[1]!.attributes).toMatchObject({
+      "http.response.status_code": 200,
+      "http.request.resend_count": 1,
+    });
     expect(sends[1]!.status.code).toBe("unset");
     // Each send carried its own span's traceparent.
     expect(server.requests.map((request) => request.headers.traceparent)).toEqual(
@@ -107,7 +110,12 @@ describe("HTTP client spans", () => {
       });
     });
     const tracer = createRecordingTracer();
-    const erp = createHttpClient({ baseUrl: `http://127.0.0.1:${port}`, system: "erp", tracer, retry: false });
+    const erp = createHttpClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      system: "erp",
+      tracer,
+      retry: false,
+    });
     await expect(erp.post("orders", { json: { n: 1 } })).rejects.toMatchObject({ code: "UPSTREAM_ERROR" });
     expect(tracer.spans).toHaveLength(1);
     expect(tracer.spans[0]).toMatchObject({

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { getCorrelation, TRACEPARENT_HEADER } from "../correlation/index";
 import {
   AuthError,
   type DistroError,
@@ -12,7 +13,6 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
-import { getCorrelation, TRACEPARENT_HEADER } from "../correlation/index";
 import { CORRELATION_ID_ATTRIBUTE, type Span, type Tracer } from "../observability/tracing";
 import { abortError } from "../retry/abort";
 import {
@@ -584,7 +584,8 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         "url.path": url.pathname,
         "distro.upstream.system": system,
         "http.request.resend_count": attempt > 1 ? attempt - 1 : undefined,
-        [CORRELATION_ID_ATTRIBUTE]: correlation?.correlationId ?? headers.get("x-correlation-id") ?? undefined,
+        [CORRELATION_ID_ATTRIBUTE]:
+          correlation?.correlationId ?? headers.get("x-correlation-id") ?? undefined,
       },
     });
   }

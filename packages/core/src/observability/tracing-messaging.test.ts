@@ -23,7 +23,12 @@ describe("bus consumer spans", () => {
     await withCorrelation({ correlationId: "order-1001" }, () =>
       withSpan(tracer, "checkout", {}, () =>
         bus.publish(
-          createEvent({ type: "com.distro.order.submitted", source: "/shop/acme", subject: "1001", data: {} }),
+          createEvent({
+            type: "com.distro.order.submitted",
+            source: "/shop/acme",
+            subject: "1001",
+            data: {},
+          }),
         ),
       ),
     );

@@ -5,14 +5,7 @@ import {
   type RandomBytes,
 } from "../correlation/traceparent";
 import type { RetryClock } from "../retry/index";
-import type {
-  Span,
-  SpanAttributeValue,
-  SpanKind,
-  SpanOptions,
-  SpanStatusCode,
-  Tracer,
-} from "./tracing";
+import type { Span, SpanAttributeValue, SpanKind, SpanOptions, SpanStatusCode, Tracer } from "./tracing";
 import { describeSpanError } from "./tracing-error";
 
 /**

@@ -170,7 +170,10 @@ describe("createRecordingTracer", () => {
     tracer.startSpan("a", { parent: "not-a-traceparent" }).end();
     const [span] = tracer.spans;
     expect(span!.parentSpanId).toBeUndefined();
-    expect(parseTraceparent(span!.traceparent)).toMatchObject({ traceId: span!.traceId, parentId: span!.spanId });
+    expect(parseTraceparent(span!.traceparent)).toMatchObject({
+      traceId: span!.traceId,
+      parentId: span!.spanId,
+    });
   });
 });
 

@@ -4,9 +4,9 @@ import {
   type Context,
   context,
   type Span as OtelSpan,
-  type Tracer as OtelTracer,
   SpanKind as OtelSpanKind,
   SpanStatusCode as OtelStatusCode,
+  type Tracer as OtelTracer,
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
@@ -62,7 +62,9 @@ class OtelBackedSpan implements Span {
   }
 
   setStatus(code: SpanStatusCode, message?: string): void {
-    this.otelSpan.setStatus(message === undefined ? { code: STATUSES[code] } : { code: STATUSES[code], message });
+    this.otelSpan.setStatus(
+      message === undefined ? { code: STATUSES[code] } : { code: STATUSES[code], message },
+    );
   }
 
   end(): void {

@@ -4,12 +4,12 @@
  *
  * @module
  */
+export * from "../observability/tracing-recorder";
 export * from "./environment";
 export * from "./exception-queue-conformance";
 export * from "./flow-store-conformance";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
-export * from "../observability/tracing-recorder";
 export * from "./store-conformance";
 export * from "./transport-conformance";
 export * from "./wait-until";

@@ -56,7 +56,10 @@ describe("flow step spans", () => {
       name: "erp-booking",
       types: ["com.distro.order.submitted"],
       handler: async () => {
-        await erp.post("sales-orders", { json: { customer: "C1001" }, headers: { "Idempotency-Key": "1001" } });
+        await erp.post("sales-orders", {
+          json: { customer: "C1001" },
+          headers: { "Idempotency-Key": "1001" },
+        });
       },
     });
     const manager = createProcessManager({ tracer });

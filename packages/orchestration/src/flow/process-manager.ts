@@ -347,6 +347,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         const started = clock.now();
         await audit(instance, step.name, "started");
         try {
+          const running = instance;
           const result =
             options.tracer === undefined
               ? await runTask(instance, step)
@@ -361,7 +362,7 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
                       "distro.flow.system": step.system,
                     },
                   },
-                  (span) => runTask(instance, step, span),
+                  (span) => runTask(running, step, span),
                 );
           instance.results[step.name] = result === undefined ? null : result;
           instance.completed.push(step.name);
