@@ -3,7 +3,14 @@ import { findIncompatibilities, type SchemaIncompatibility } from "./compatibili
 import type { ContractDeprecation, ContractLifecycleStatus } from "./lifecycle";
 import type { ContractRegistry } from "./registry";
 
-/** One contract version a system writes. */
+/**
+ * One contract version a system writes.
+ *
+ * @example
+ * ```ts
+ * const produced: ProducedContract = { type: "order.submitted", version: 2 };
+ * ```
+ */
 export interface ProducedContract {
   /** The contract type. */
   type: string;
@@ -11,7 +18,14 @@ export interface ProducedContract {
   version: number;
 }
 
-/** The contract versions a system can read. */
+/**
+ * The contract versions a system can read.
+ *
+ * @example
+ * ```ts
+ * const consumed: ConsumedContract = { type: "order.submitted", versions: [1, 2] };
+ * ```
+ */
 export interface ConsumedContract {
   /** The contract type. */
   type: string;
@@ -19,7 +33,14 @@ export interface ConsumedContract {
   versions: readonly number[];
 }
 
-/** What one system declares it produces and consumes. */
+/**
+ * What one system declares it produces and consumes.
+ *
+ * @example
+ * ```ts
+ * const erp: SystemContracts = { system: "erp-booking", consumes: [{ type: "order.submitted", versions: [2] }] };
+ * ```
+ */
 export interface SystemContracts {
   /** The system or component, e.g. `shopify-channel`, `erp-booking`. */
   system: string;
@@ -36,6 +57,11 @@ export interface SystemContracts {
  *   is backward or forward compatible with it, by the registry's schema rules);
  * - `upcast`: the payload is older, and the registry's upcasters bring it to a version
  *   the consumer reads.
+ *
+ * @example
+ * ```ts
+ * const how: CompatibilityPath | undefined = report.pairs[0]?.path; // "upcast"
+ * ```
  */
 export type CompatibilityPath = "same-version" | "reader-schema" | "upcast";
 
@@ -46,10 +72,22 @@ export type CompatibilityPath = "same-version" | "reader-schema" | "upcast";
  * - `incompatible`: no version the consumer reads can read what the producer writes;
  * - `refused`: a version involved is past its sunset, so the registry refuses it;
  * - `unknown`: a version involved is not registered.
+ *
+ * @example
+ * ```ts
+ * const blocked = report.pairs.filter((pair) => pair.status === "incompatible" || pair.status === "refused");
+ * ```
  */
 export type PairStatus = "ok" | "deprecated" | "incompatible" | "refused" | "unknown";
 
-/** One producer → consumer pair of one contract type. */
+/**
+ * One producer → consumer pair of one contract type.
+ *
+ * @example
+ * ```ts
+ * for (const pair of report.pairs) console.log(`${pair.producer} → ${pair.consumer}: ${pair.status}`);
+ * ```
+ */
 export interface ContractPairReport {
   /** The contract type. */
   type: string;
@@ -73,7 +111,14 @@ export interface ContractPairReport {
   issues: SchemaIncompatibility[];
 }
 
-/** Why a system keeps an old version from being removed. */
+/**
+ * Why a system keeps an old version from being removed.
+ *
+ * @example
+ * ```ts
+ * const blockers: RemovalBlocker[] = report.versions.find((entry) => entry.version === 1)?.removalBlockedBy ?? [];
+ * ```
+ */
 export interface RemovalBlocker {
   /** The system. */
   system: string;
@@ -83,7 +128,14 @@ export interface RemovalBlocker {
   reason: string;
 }
 
-/** One registered version of a contract type the declarations mention. */
+/**
+ * One registered version of a contract type the declarations mention.
+ *
+ * @example
+ * ```ts
+ * const removable = report.versions.filter((entry) => !entry.latest && entry.removalBlockedBy.length === 0);
+ * ```
+ */
 export interface ContractVersionReport {
   /** The contract type. */
   type: string;
@@ -103,7 +155,14 @@ export interface ContractVersionReport {
   removalBlockedBy: RemovalBlocker[];
 }
 
-/** A declaration that names a contract version the registry does not know. */
+/**
+ * A declaration that names a contract version the registry does not know.
+ *
+ * @example
+ * ```ts
+ * for (const entry of report.unknown) console.warn(`${entry.system} uses unregistered ${entry.type} v${entry.version}`);
+ * ```
+ */
 export interface UnknownContractUse {
   /** The system. */
   system: string;
@@ -115,7 +174,15 @@ export interface UnknownContractUse {
   version: number;
 }
 
-/** The outcome of {@link compatibilityReport}. */
+/**
+ * The outcome of {@link compatibilityReport}.
+ *
+ * @example
+ * ```ts
+ * const report: CompatibilityReport = compatibilityReport(registry, systems);
+ * if (report.summary.incompatible > 0) process.exitCode = 1;
+ * ```
+ */
 export interface CompatibilityReport {
   /** The moment lifecycles were judged at (ISO 8601), when one was given. */
   at?: string;
@@ -136,7 +203,14 @@ export interface CompatibilityReport {
   };
 }
 
-/** Options of {@link compatibilityReport}. */
+/**
+ * Options of {@link compatibilityReport}.
+ *
+ * @example
+ * ```ts
+ * compatibilityReport(registry, systems, { at: new Date("2027-04-01T00:00:00Z") }); // what breaks after the sunset
+ * ```
+ */
 export interface CompatibilityReportOptions {
   /** Judge lifecycles at this moment (the registry's clock by default). */
   at?: Date | number;
@@ -420,7 +494,14 @@ function checkDeclarations(systems: readonly SystemContracts[]): void {
   if (issues.length > 0) throw new ValidationError("Compatibility report declarations are invalid", issues);
 }
 
-/** Options of {@link renderCompatibilityReport}. */
+/**
+ * Options of {@link renderCompatibilityReport}.
+ *
+ * @example
+ * ```ts
+ * renderCompatibilityReport(report, { format: "text", title: "Order events" });
+ * ```
+ */
 export interface RenderCompatibilityReportOptions {
   /** `markdown` (default) or `text`. */
   format?: "markdown" | "text";

@@ -23,7 +23,14 @@ export function parseContractSchemaId(id: string | undefined): { type: string; v
   return { type: match[1] as string, version: Number(match[2]) };
 }
 
-/** Settings of {@link contractValidator}. */
+/**
+ * Settings of {@link contractValidator}.
+ *
+ * @example
+ * ```ts
+ * const validate = contractValidator(registry, { user: "erp-booking", upcast: true });
+ * ```
+ */
 export interface ContractValidatorSettings {
   /** The consuming system, named in deprecation warnings and counters (`erp-booking`). */
   user: string;

@@ -1,6 +1,13 @@
 import { ContractError } from "../errors/kinds";
 
-/** How a contract version was deprecated: when it stops being accepted, why, and what replaces it. */
+/**
+ * How a contract version was deprecated: when it stops being accepted, why, and what replaces it.
+ *
+ * @example
+ * ```ts
+ * const terms: ContractDeprecation | undefined = registry.lifecycleOf("order.submitted", 1).deprecation;
+ * ```
+ */
 export interface ContractDeprecation {
   /** The contract type. */
   type: string;
@@ -14,7 +21,15 @@ export interface ContractDeprecation {
   replacement?: number;
 }
 
-/** What {@link ContractRegistry.deprecate} takes. */
+/**
+ * What {@link ContractRegistry.deprecate} takes.
+ *
+ * @example
+ * ```ts
+ * const options: DeprecateOptions = { sunsetAt: "2027-03-31T00:00:00Z", reason: "use the channel kind", replacement: 2 };
+ * registry.deprecate("order.submitted", 1, options);
+ * ```
+ */
 export interface DeprecateOptions {
   /** When the version stops being accepted: a `Date` or an ISO 8601 date-time. */
   sunsetAt: Date | string;
@@ -35,7 +50,14 @@ export interface DeprecateOptions {
  */
 export type ContractLifecycleStatus = "active" | "deprecated" | "sunset";
 
-/** The lifecycle of one contract version, as {@link ContractRegistry.lifecycleOf} reports it. */
+/**
+ * The lifecycle of one contract version, as {@link ContractRegistry.lifecycleOf} reports it.
+ *
+ * @example
+ * ```ts
+ * const { status, deprecation } = registry.lifecycleOf("order.submitted", 1);
+ * ```
+ */
 export interface ContractLifecycle {
   /** Where it stands now. */
   status: ContractLifecycleStatus;
@@ -43,7 +65,14 @@ export interface ContractLifecycle {
   deprecation?: ContractDeprecation;
 }
 
-/** Who uses a contract version, and how: what the registry's produce and consume paths take. */
+/**
+ * Who uses a contract version, and how: what the registry's produce and consume paths take.
+ *
+ * @example
+ * ```ts
+ * registry.validate("order.submitted", 2, payload, { user: "shopify-channel", role: "producer" });
+ * ```
+ */
 export interface ContractUseOptions {
   /** The system or component using it (`shopify-channel`, `erp-booking`); `unnamed` when left out. */
   user?: string;
@@ -51,7 +80,14 @@ export interface ContractUseOptions {
   role?: "producer" | "consumer";
 }
 
-/** Told the first time a user uses a deprecated contract version. */
+/**
+ * Told the first time a user uses a deprecated contract version.
+ *
+ * @example
+ * ```ts
+ * const registry = new ContractRegistry({ onDeprecatedUse: (use: DeprecatedContractUse) => metrics.count("contract.deprecated_use", { contract: use.type, user: use.user }) });
+ * ```
+ */
 export interface DeprecatedContractUse extends ContractDeprecation {
   /** Who used it. */
   user: string;
@@ -61,7 +97,14 @@ export interface DeprecatedContractUse extends ContractDeprecation {
   message: string;
 }
 
-/** How often one user used one deprecated contract version, since the registry was made. */
+/**
+ * How often one user used one deprecated contract version, since the registry was made.
+ *
+ * @example
+ * ```ts
+ * for (const entry of registry.usage()) console.log(`${entry.user} used ${entry.type} v${entry.version} ${entry.deprecatedUses} times`);
+ * ```
+ */
 export interface ContractUsage {
   /** The contract type. */
   type: string;

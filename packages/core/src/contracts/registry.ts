@@ -2,6 +2,7 @@ import { ContractError } from "../errors/kinds";
 import { ValidationError } from "../errors/validation-error";
 import type { JsonSchema } from "../model/json-schema";
 import type { Logger } from "../observability/logger";
+import type { RetryClock } from "../retry/index";
 import {
   COMPATIBILITY_MODES,
   type CompatibilityIssue,
@@ -68,7 +69,7 @@ export interface ContractRegistrySettings {
   /** The mode every type is checked in unless set per type; `BACKWARD` by default. */
   compatibility?: CompatibilityMode;
   /** Where the time is read, to judge deprecations against their sunset; `Date.now` by default. */
-  clock?: { now(): number };
+  clock?: RetryClock;
   /**
    * Told the first time each user uses each deprecated version (once per contract,
    * version and user). Without it, the warning goes to `logger`, or else to
@@ -126,7 +127,7 @@ export class ContractRegistry {
   readonly #defaultMode: CompatibilityMode;
   readonly #deprecations = new Map<string, ContractDeprecation>();
   readonly #usage = new Map<string, ContractUsage>();
-  readonly #clock: { now(): number };
+  readonly #clock: RetryClock;
   readonly #onDeprecatedUse: (use: DeprecatedContractUse) => void;
 
   /**

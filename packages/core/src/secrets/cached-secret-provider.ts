@@ -8,7 +8,14 @@ import type {
   SecretWatchOptions,
 } from "./secret-provider";
 
-/** Settings of {@link cacheSecrets}. */
+/**
+ * Settings of {@link cacheSecrets}.
+ *
+ * @example
+ * ```ts
+ * const settings: CacheSecretsSettings = { ttlMs: 5 * 60_000 };
+ * ```
+ */
 export interface CacheSecretsSettings {
   /** How long a read value is served without asking the source again, in milliseconds. */
   ttlMs: number;
@@ -16,7 +23,15 @@ export interface CacheSecretsSettings {
   clock?: RetryClock;
 }
 
-/** A {@link SecretProvider} that keeps values for a while; `refresh` and `invalidate` force a re-read. */
+/**
+ * A {@link SecretProvider} that keeps values for a while; `refresh` and `invalidate` force a re-read.
+ *
+ * @example
+ * ```ts
+ * const secrets: CachedSecretProvider = cacheSecrets(vaultSecrets, { ttlMs: 60_000 });
+ * await secrets.refresh("erp-password");
+ * ```
+ */
 export interface CachedSecretProvider extends SecretProvider {
   /**
    * Reads a secret from the source now and caches it.

@@ -5,7 +5,14 @@ import { SecretNotFoundError } from "./secret-not-found-error";
 import type { SecretProvider } from "./secret-provider";
 import { createVersionCounter, pollingWatch } from "./versions";
 
-/** Settings of {@link createEnvSecretProvider}. */
+/**
+ * Settings of {@link createEnvSecretProvider}.
+ *
+ * @example
+ * ```ts
+ * const settings: EnvSecretProviderSettings = { prefix: "DISTRO_", watchIntervalMs: 10_000 };
+ * ```
+ */
 export interface EnvSecretProviderSettings {
   /** The variables to read; `process.env` by default (read at every `get`, so changes are seen). */
   env?: Record<string, string | undefined>;

@@ -7,7 +7,14 @@ import { SecretNotFoundError } from "./secret-not-found-error";
 import type { SecretProvider, SecretValue } from "./secret-provider";
 import { createVersionCounter, pollingWatch } from "./versions";
 
-/** Settings of {@link createFileSecretProvider}. */
+/**
+ * Settings of {@link createFileSecretProvider}.
+ *
+ * @example
+ * ```ts
+ * const settings: FileSecretProviderSettings = { directory: "/run/secrets", ttlMs: 0 };
+ * ```
+ */
 export interface FileSecretProviderSettings {
   /** The folder holding one file per secret, e.g. `/run/secrets` or a Kubernetes secret volume. */
   directory: string;

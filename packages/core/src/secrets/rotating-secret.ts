@@ -5,7 +5,14 @@ import type { SecretProvider } from "./secret-provider";
 
 const ROTATING_MARKER = Symbol.for("@distro/core/RotatingSecret");
 
-/** Settings of {@link rotatingSecret}. */
+/**
+ * Settings of {@link rotatingSecret}.
+ *
+ * @example
+ * ```ts
+ * const webhookSecret = rotatingSecret(secrets, "shopify-webhook-secret", { graceMs: 10 * 60_000 });
+ * ```
+ */
 export interface RotatingSecretSettings {
   /**
    * How long a replaced value is still accepted by {@link RotatingSecret.accepted}, in
@@ -20,6 +27,12 @@ export interface RotatingSecretSettings {
 /**
  * One named secret read through a {@link SecretProvider} each time it is used, so a
  * rotation needs no restart. Auth providers take it in place of a string.
+ *
+ * @example
+ * ```ts
+ * const token: RotatingSecret = rotatingSecret(secrets, "wms-token");
+ * headers.set("authorization", `Bearer ${(await token.current()).reveal()}`);
+ * ```
  */
 export interface RotatingSecret {
   /** The secret's name in the provider. */

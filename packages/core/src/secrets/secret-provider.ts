@@ -1,6 +1,14 @@
 import type { Secret } from "./secret";
 
-/** One read of a secret: the value (wrapped, so it never prints) and where it came from. */
+/**
+ * One read of a secret: the value (wrapped, so it never prints) and where it came from.
+ *
+ * @example
+ * ```ts
+ * const { value, version, location } = await secrets.get("wms-token");
+ * log.info("read secret", { version, location }); // never value.reveal()
+ * ```
+ */
 export interface SecretValue {
   /** The secret's name, as asked for. */
   name: string;
@@ -19,16 +27,37 @@ export interface SecretValue {
   location?: string;
 }
 
-/** Options of {@link SecretProvider.get}. */
+/**
+ * Options of {@link SecretProvider.get}.
+ *
+ * @example
+ * ```ts
+ * await secrets.get("erp-password", { refresh: true });
+ * ```
+ */
 export interface SecretGetOptions {
   /** Read the source again even when a cached value is still fresh. */
   refresh?: boolean;
 }
 
-/** Told each time a watched secret changes. */
+/**
+ * Told each time a watched secret changes.
+ *
+ * @example
+ * ```ts
+ * const listener: SecretListener = ({ name, version }) => log.info("secret rotated", { name, version });
+ * ```
+ */
 export type SecretListener = (value: SecretValue) => void;
 
-/** Options of {@link SecretProvider.watch}. */
+/**
+ * Options of {@link SecretProvider.watch}.
+ *
+ * @example
+ * ```ts
+ * const stop = secrets.watch?.("wms-token", onRotated, { intervalMs: 30_000, onError: (error) => log.warn("secret poll failed", { error }) });
+ * ```
+ */
 export interface SecretWatchOptions {
   /** How often the source is polled, in milliseconds (the provider's default otherwise). */
   intervalMs?: number;
