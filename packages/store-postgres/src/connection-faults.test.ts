@@ -138,6 +138,55 @@ describe.skipIf(!postgres.url)(
       expect((await db.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     });
 
+    it("idle pooled connections ended by the server do not crash the process; the next calls get fresh ones", async () => {
+      // Fill the pool with idle connections, then end every one of them on the server
+      // (this pool's backends only, found by the proxy's ports).
+      await Promise.all(Array.from({ length: 4 }, () => db.query("SELECT pg_sleep(0.05)")));
+      const ports = proxy.serverSidePorts();
+      expect(ports.length).toBeGreaterThan(0);
+      const { rows } = await admin.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE client_addr = '127.0.0.1' AND client_port = ANY($1::int[])",
+        [ports],
+      );
+      expect(rows.length).toBe(ports.length);
+      for (const row of rows) await admin.query("SELECT pg_terminate_backend($1)", [row.pid]);
+      await waitUntil(() => proxy.serverSidePorts().length === 0, {
+        description: "the pool's connections to end",
+      });
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => db.query<{ one: number }>("SELECT 1 AS one")),
+      );
+      expect(results.map((result) => result.rows[0]!.one)).toEqual([1, 1, 1, 1]);
+    });
+
+    it("a dead-letter replay whose transaction loses its connection leaves the entry pending; the retry marks it once", async () => {
+      const deadLetters = createPostgresDeadLetterStore({ db, schema });
+      const entry = await deadLetters.add({
+        subscriber: `erp-booking-${randomUUID().slice(0, 8)}`,
+        message: JSON.stringify(orderBooked(`SO-${randomUUID()}`)),
+        error: {
+          name: "DistroError",
+          code: "CREDIT_LIMIT_EXCEEDED",
+          message: "over the limit",
+          retryable: false,
+        },
+        attempts: 1,
+        firstFailedAt: 1,
+        lastFailedAt: 1,
+      });
+      const cut = proxy.failNext("SET status = $2, replays", "before-request");
+      await expect(deadLetters.markReplayed(entry.id, "evt-replay-1", 2)).rejects.toMatchObject(
+        retryableDatabaseError,
+      );
+      await cut;
+      expect(await deadLetters.get(entry.id)).toMatchObject({ status: "pending", replays: [] });
+      await deadLetters.markReplayed(entry.id, "evt-replay-1", 3);
+      expect(await deadLetters.get(entry.id)).toMatchObject({
+        status: "replayed",
+        replays: [{ eventId: "evt-replay-1", at: 3 }],
+      });
+    });
+
     it.each(cutPoints)(
       "an outbox relay whose mark-sent loses its connection (%s) publishes each event once",
       async (point) => {

@@ -14,6 +14,11 @@ export interface PgProxy {
   /** How many connections the proxy has cut so far. */
   readonly cuts: number;
   /**
+   * The local ports of the proxy's open connections to the server: `client_port` in
+   * `pg_stat_activity`, so a test can find its own backends and only those.
+   */
+  serverSidePorts(): number[];
+  /**
    * Cuts the connection that next sends a statement containing `sqlFragment`, at `point`.
    *
    * @returns resolves once it has cut
@@ -42,6 +47,7 @@ const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
 export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
   const target = new URL(databaseUrl);
   const sockets = new Set<Socket>();
+  const upstreams = new Set<Socket>();
   const armed: { fragment: string; point: CutPoint; done: () => void }[] = [];
   let paused = false;
   let cuts = 0;
@@ -55,6 +61,7 @@ export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
     }
     const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
     sockets.add(upstream);
+    upstreams.add(upstream);
     // Set when this connection's statement must run but its reply never arrive.
     let swallow: { seen: Buffer; done: () => void } | undefined;
     const end = () => {
@@ -62,6 +69,7 @@ export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      upstreams.delete(upstream);
     };
     const cut = (done: () => void) => {
       cuts += 1;
@@ -109,6 +117,9 @@ export async function startPgProxy(databaseUrl: string): Promise<PgProxy> {
     url: proxied.toString(),
     get cuts() {
       return cuts;
+    },
+    serverSidePorts() {
+      return [...upstreams].flatMap((socket) => (socket.localPort === undefined ? [] : [socket.localPort]));
     },
     failNext(sqlFragment, point) {
       return new Promise<void>((resolve) => {
