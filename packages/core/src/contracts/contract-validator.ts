@@ -48,6 +48,8 @@ export interface ContractValidatorSettings {
  * default, upcast to the latest version (the handler then sees the latest `dataschema`).
  * Refused events go to the dead-letter store with the reason.
  *
+ * @typeParam T - the payload type the handler gets: the latest version's (or, with
+ *   `upcast: false`, the union of the versions it may receive); the registry has checked it
  * @param registry - the contract registry
  * @param settings - the consumer's name, whether to upcast, where the contract is read
  * @returns the hook, for `bus.subscribe({ validate })`
@@ -58,18 +60,18 @@ export interface ContractValidatorSettings {
  * import { contractValidator, createCanonicalRegistry } from "@distro/core";
  *
  * const registry = createCanonicalRegistry();
- * await bus.subscribe({
+ * await bus.subscribe<OrderSubmittedV2>({
  *   name: "erp-booking",
  *   types: ["order.submitted"],
- *   validate: contractValidator(registry, { user: "erp-booking" }),
+ *   validate: contractValidator<OrderSubmittedV2>(registry, { user: "erp-booking" }),
  *   handler: async (event) => book(event.data),
  * });
  * ```
  */
-export function contractValidator(
+export function contractValidator<T = unknown>(
   registry: ContractRegistry,
   settings: ContractValidatorSettings,
-): (event: CloudEvent) => CloudEvent {
+): (event: CloudEvent) => CloudEvent<T> {
   const contractOf = settings.contractOf ?? ((event: CloudEvent) => parseContractSchemaId(event.dataschema));
   const use = { user: settings.user, role: "consumer" as const };
   return (event) => {
@@ -81,9 +83,9 @@ export function contractValidator(
       );
     }
     if (settings.upcast === false) {
-      return { ...event, data: registry.validate(contract.type, contract.version, event.data, use) };
+      return { ...event, data: registry.validate(contract.type, contract.version, event.data, use) as T };
     }
     const { data, version } = registry.upcast(contract.type, contract.version, event.data, use);
-    return { ...event, data, dataschema: registry.get(contract.type, version).schemaId };
+    return { ...event, data: data as T, dataschema: registry.get(contract.type, version).schemaId };
   };
 }

@@ -2,9 +2,11 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { isDistroError, serializeError, ValidationError } from "../errors/index";
 import { createLogger } from "../observability/logger";
+import { waitUntil } from "../testing/wait-until";
 import { cacheSecrets } from "./cached-secret-provider";
 import { createEnvSecretProvider } from "./env-secret-provider";
 import { createFileSecretProvider } from "./file-secret-provider";
@@ -234,6 +236,29 @@ describe("createFileSecretProvider", () => {
   });
 });
 
+describe("watch", () => {
+  it("a watched file secret notifies once per rotation, through a cache that then serves the new value", async () => {
+    const directory = await secretsFolder({ token: "one" });
+    const secrets = cacheSecrets(createFileSecretProvider({ directory }), { ttlMs: 3_600_000 });
+    expect((await secrets.get("token")).value.reveal()).toBe("one");
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const stop = secrets.watch?.("token", (value) => seen.push(value.value.reveal()), {
+      intervalMs: 5,
+      onError: (error) => errors.push(error),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await writeFile(join(directory, "token"), "two-rotated");
+    await waitUntil(() => seen.length === 1, { description: "the rotation notice" });
+    expect((await secrets.get("token")).value.reveal()).toBe("two-rotated");
+    await rm(join(directory, "token"));
+    await waitUntil(() => errors.length > 0, { description: "the failed poll" });
+    stop?.();
+    expect(seen).toEqual(["two-rotated"]);
+    expect(errors[0]).toBeInstanceOf(SecretNotFoundError);
+  });
+});
+
 describe("cacheSecrets", () => {
   it("serves a value for the TTL, shares concurrent reads, and reads the source on refresh", async () => {
     const values = new Map([["erp", "p1"]]);
@@ -315,5 +340,31 @@ describe("rotatingSecret", () => {
     await key.current();
     expect(inspect(key, { depth: 10, showHidden: true })).not.toContain(VALUE);
     expect(JSON.stringify(key)).not.toContain(VALUE);
+  });
+});
+
+describe("Secret (property)", () => {
+  it("no rendering of a holder shows the value, whatever the value", () => {
+    const shown = (key: Secret) => [
+      String(key),
+      `${key}`,
+      JSON.stringify({ key, list: [key] }),
+      inspect({ key }, { depth: 5, showHidden: true }),
+      inspect(key),
+      JSON.stringify(serializeError(new ValidationError("bad", [], { details: { key } }))),
+    ];
+    fc.assert(
+      fc.property(
+        fc
+          .string({ minLength: 1, maxLength: 64 })
+          .filter((value) => !shown(secret("")).some((text) => text.includes(value))),
+        (value) => {
+          const key = secret(value);
+          for (const text of shown(key)) expect(text).not.toContain(value);
+          expect(key.reveal()).toBe(value);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
