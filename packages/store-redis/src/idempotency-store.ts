@@ -189,7 +189,10 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
         ],
       )) as [number, unknown];
       const record = toRecord(request.key, answer[1])!;
-      return answer[0] === 1 ? { outcome: "claimed", record } : { outcome: "existing", record };
+      // ioredis sends a command again after a reconnect when its reply never came: a first
+      // run that did claim is then found under this call's own token.
+      const claimed = answer[0] === 1 || record.claimToken === token;
+      return claimed ? { outcome: "claimed", record } : { outcome: "existing", record };
     },
     complete(key, claimToken, result, retentionMs) {
       const json = result === undefined ? "" : JSON.stringify(result);

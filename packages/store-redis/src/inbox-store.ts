@@ -25,6 +25,8 @@ local heldUntil = tonumber(redis.call('HGET', key, 'until'))
 if heldUntil and heldUntil > now then
   local outcome = redis.call('HGET', key, 'outcome')
   if outcome ~= '' then return {'done', outcome} end
+  -- The same begin sent again (its reply was lost, the client resent it): the lease is its own.
+  if redis.call('HGET', key, 'token') == ARGV[3] then return {'acquired', ARGV[3]} end
   return {'busy', tostring(heldUntil - now)}
 end
 local leaseMs = tonumber(ARGV[2])
