@@ -72,7 +72,7 @@ export interface ScaleOutOptions {
   };
   /** Kill a random worker every `everyMs` on average, and restart it (`postgres` only; default off). */
   chaos?: { everyMs: number };
-  /** Worker tuning (defaults: concurrency 8, prefetch 16, 4 ERP calls in flight, 8 s leases). */
+  /** Worker tuning (defaults: concurrency 8, prefetch 16, 4 ERP calls in flight, 15 s leases). */
   tuning?: Partial<WorkerTuning>;
   /** How long a dead worker's unacknowledged deliveries wait before they go to another (default 5,000 ms). */
   ackWaitMs?: number;
@@ -146,8 +146,8 @@ const DEFAULT_TUNING: WorkerTuning = {
   concurrency: 8,
   prefetch: 16,
   erpConcurrency: 4,
-  inboxLeaseMs: 8_000,
-  claimExpiryMs: 8_000,
+  inboxLeaseMs: 15_000,
+  claimExpiryMs: 15_000,
   redeliveryDelayMs: 200,
 };
 

@@ -148,7 +148,7 @@ function concurrencyLimiter(
  *   transport: createNatsTransport({ servers: process.env.DISTRO_NATS_URL!, namespace: "acme" }),
  *   erp: { companyUrl, tokenUrl, clientId, clientSecret },
  *   rateLimit: { redis: new Redis(process.env.DISTRO_REDIS_URL!), key: "erp", limit: 200, intervalMs: 1_100 },
- *   concurrency: 8, prefetch: 16, erpConcurrency: 4, inboxLeaseMs: 8_000, claimExpiryMs: 8_000, redeliveryDelayMs: 200,
+ *   concurrency: 8, prefetch: 16, erpConcurrency: 4, inboxLeaseMs: 15_000, claimExpiryMs: 15_000, redeliveryDelayMs: 200,
  * });
  * ```
  */
