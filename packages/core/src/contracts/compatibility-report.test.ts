@@ -107,6 +107,7 @@ describe("compatibilityReport", () => {
     });
     expect(report.versions[0]?.deprecation?.sunsetAt).toBe(SUNSET);
     expect(report.versions.map((version) => version.latest)).toEqual([false, false, true]);
+    expect(report.versions.map((version) => version.compatibility)).toEqual(["NONE", "NONE", "NONE"]);
   });
 
   it("a consumer that reads several versions blocks the one it needs for some producer", () => {

@@ -1,5 +1,5 @@
 import { ValidationError, type ValidationIssue } from "../errors/validation-error";
-import { findIncompatibilities, type SchemaIncompatibility } from "./compatibility";
+import { type CompatibilityMode, findIncompatibilities, type SchemaIncompatibility } from "./compatibility";
 import type { ContractDeprecation, ContractLifecycleStatus } from "./lifecycle";
 import type { ContractRegistry } from "./registry";
 
@@ -143,6 +143,8 @@ export interface ContractVersionReport {
   version: number;
   /** Whether it is the type's latest version. */
   latest: boolean;
+  /** The compatibility mode the registry checks new versions of the type in. */
+  compatibility: CompatibilityMode;
   /** Its lifecycle at the report's moment. */
   status: ContractLifecycleStatus;
   /** Its deprecation, when it has one. */
@@ -368,6 +370,7 @@ export function compatibilityReport(
         type,
         version,
         latest: version === all[all.length - 1],
+        compatibility: registry.compatibilityOf(type),
         status: lifecycle.status,
         ...(lifecycle.deprecation === undefined ? {} : { deprecation: lifecycle.deprecation }),
         producers: unique(
