@@ -48,6 +48,26 @@ function suites(engine: string, open: () => Promise<SqlDatabase>) {
     expect(await second.list({ status: "all" })).toHaveLength(1);
   });
 
+  it(`${engine}: a bounded store refuses a new item when full (retryable), never an existing one`, async () => {
+    const store = createPostgresExceptionQueueStore({ ...(await fresh()), maxItems: 2 });
+    const input = (sourceRef: string) => ({
+      sourceRef,
+      kind: "other" as const,
+      queue: "q",
+      priority: "low" as const,
+      summary: sourceRef,
+      reference: {},
+      occurredAt: 1,
+    });
+    await store.add(input("a"), 1);
+    await store.add(input("b"), 1);
+    await expect(store.add(input("c"), 1)).rejects.toMatchObject({
+      code: "EXCEPTION_STORE_FULL",
+      retryable: true,
+    });
+    expect((await store.add(input("a"), 2)).created).toBe(false);
+  });
+
   it(`${engine}: the feed routes PostgreSQL dead letters into PostgreSQL exception queues once`, async () => {
     const settings = await fresh();
     const deadLetters = createPostgresDeadLetterStore(settings);

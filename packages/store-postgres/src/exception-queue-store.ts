@@ -92,9 +92,10 @@ export function createPostgresExceptionQueueStore(
   return {
     async add(input, at) {
       const id = exceptionItemId(input.sourceRef);
-      const existing = await read(db, id);
-      if (existing) return { created: false, item: toItem(existing) };
       if (settings.maxItems !== undefined) {
+        // Only a bounded store reads first: an existing item never counts against the bound.
+        const existing = await read(db, id);
+        if (existing) return { created: false, item: toItem(existing) };
         const { rows } = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`);
         if (toNumber(rows[0]?.n ?? 0) >= settings.maxItems)
           throw new DistroError(
@@ -134,7 +135,7 @@ export function createPostgresExceptionQueueStore(
         ],
       );
       if (rows[0]) return { created: true, item: toItem(rows[0]) };
-      // Another writer added the same reference between our read and our insert.
+      // Added before (or by another writer at the same moment): the stored item, unchanged.
       return { created: false, item: toItem((await read(db, id))!) };
     },
 

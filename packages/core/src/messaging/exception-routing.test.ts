@@ -20,6 +20,27 @@ import { createMemoryExceptionQueueStore, type ExceptionQueueStore } from "./exc
 
 describeExceptionQueueStoreConformance("memory", () => createMemoryExceptionQueueStore());
 
+describe("createMemoryExceptionQueueStore", () => {
+  it("refuses a new item when full (retryable), never an existing one", async () => {
+    const store = createMemoryExceptionQueueStore({ maxItems: 1 });
+    const input = {
+      sourceRef: "a",
+      kind: "other" as const,
+      queue: "q",
+      priority: "low" as const,
+      summary: "a",
+      reference: {},
+      occurredAt: 1,
+    };
+    await store.add(input, 1);
+    await expect(store.add({ ...input, sourceRef: "b" }, 1)).rejects.toMatchObject({
+      code: "EXCEPTION_STORE_FULL",
+      retryable: true,
+    });
+    expect((await store.add(input, 2)).created).toBe(false);
+  });
+});
+
 const router = createExceptionRouter({
   rules: [
     {
