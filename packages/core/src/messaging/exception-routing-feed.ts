@@ -5,7 +5,12 @@ import { redactText } from "../observability/redact";
 import type { FlowFilter, FlowInstance } from "../process/flow-store";
 import type { DeadLetterEntry, DeadLetterStore } from "./dead-letter";
 import type { ExceptionFacts, ExceptionRouter } from "./exception-routing";
-import type { ExceptionItem, ExceptionQueueStore, NewExceptionItem } from "./exception-routing-store";
+import type {
+  ExceptionItem,
+  ExceptionQueueStore,
+  ExceptionReference,
+  NewExceptionItem,
+} from "./exception-routing-store";
 
 const SUMMARY_LIMIT = 300;
 
@@ -182,6 +187,70 @@ export function flowHoldExceptionItem(
   if (routing.dueAt !== undefined) item.dueAt = routing.dueAt;
   if (routing.rule) item.rule = routing.rule.name;
   if (partner !== undefined) item.reference.partner = partner;
+  return item;
+}
+
+/**
+ * What {@link routedExceptionItem} needs besides the facts: the source reference, a
+ * sentence for people and the references.
+ *
+ * @example
+ * ```ts
+ * const about: ExceptionItemDetails = { sourceRef: "edi-999:acme:000000123", summary: "855 rejected by acme", reference: { partner: "acme" } };
+ * ```
+ */
+export interface ExceptionItemDetails {
+  /** What the item stands for, unique per problem (e.g. `edi-999:<partner>:<control number>`). */
+  sourceRef: string;
+  /** A sentence for people; it is redacted (`redactText`) and cut to 300 characters. */
+  summary: string;
+  /** Where the underlying problem is (ids and names only). */
+  reference?: ExceptionReference;
+}
+
+/**
+ * Routes any problem the feed does not read itself (an EDI rejection, a failed file
+ * import) into an item: the router decides queue, priority and due time from the facts;
+ * the summary is redacted. Add it with `store.add(item, now)`, which is idempotent by
+ * `sourceRef`.
+ *
+ * @param facts - what failed, where and for whom
+ * @param router - the router
+ * @param details - source reference, summary and references
+ * @returns the item to add
+ * @example
+ * ```ts
+ * import { routedExceptionItem } from "@distro/core";
+ *
+ * // A 999 from the partner rejected our 855 (AK9 "R").
+ * const item = routedExceptionItem(
+ *   { kind: "edi-rejection", errorCodes: ["EDI_REJECTED", "IK5_R"], partner: "acme", type: "855", occurredAt: Date.now() },
+ *   router,
+ *   { sourceRef: "edi-999:acme:000000123", summary: "855 for PO 4500012345 rejected by acme (IK304 = 7)", reference: { partner: "acme" } },
+ * );
+ * await exceptions.add(item, Date.now());
+ * ```
+ */
+export function routedExceptionItem(
+  facts: ExceptionFacts,
+  router: ExceptionRouter,
+  details: ExceptionItemDetails,
+): NewExceptionItem {
+  const routing = router.route(facts);
+  const item: NewExceptionItem = {
+    sourceRef: details.sourceRef,
+    kind: facts.kind,
+    queue: routing.queue,
+    priority: routing.priority,
+    summary: clip(details.summary),
+    reference: { ...(details.reference ?? {}) },
+    occurredAt: facts.occurredAt,
+  };
+  if (facts.errorCodes[0] !== undefined) item.errorCode = facts.errorCodes[0];
+  if (routing.dueAt !== undefined) item.dueAt = routing.dueAt;
+  if (routing.rule) item.rule = routing.rule.name;
+  if (facts.partner !== undefined && item.reference.partner === undefined)
+    item.reference.partner = facts.partner;
   return item;
 }
 

@@ -14,6 +14,7 @@ import {
   deadLetterExceptionFacts,
   deadLetterExceptionItem,
   resolveException,
+  routedExceptionItem,
   triggerExceptionFeedOnHolds,
 } from "./exception-routing-feed";
 import { createMemoryExceptionQueueStore, type ExceptionQueueStore } from "./exception-routing-store";
@@ -392,6 +393,40 @@ function held(id: string, at: string, code = "CREDIT_LIMIT"): FlowInstance {
     revision: 0,
   };
 }
+
+describe("routedExceptionItem", () => {
+  it("routes an EDI rejection to the partner's queue with a redacted summary, idempotently", async () => {
+    const store = createMemoryExceptionQueueStore();
+    const item = routedExceptionItem(
+      {
+        kind: "edi-rejection",
+        errorCodes: ["EDI_REJECTED", "IK5_R"],
+        partner: "acme",
+        type: "855",
+        occurredAt: 5,
+      },
+      router,
+      {
+        sourceRef: "edi-999:acme:000000123",
+        summary: "855 rejected by acme; contact edi@acme.example",
+        reference: { correlationId: "corr-855" },
+      },
+    );
+    expect(item).toEqual({
+      sourceRef: "edi-999:acme:000000123",
+      kind: "edi-rejection",
+      queue: "edi-support",
+      priority: "normal",
+      rule: "edi partners",
+      errorCode: "EDI_REJECTED",
+      summary: "855 rejected by acme; contact [REDACTED]",
+      reference: { correlationId: "corr-855", partner: "acme" },
+      occurredAt: 5,
+    });
+    expect((await store.add(item, 6)).created).toBe(true);
+    expect((await store.add(item, 7)).created).toBe(false);
+  });
+});
 
 describe("flow holds into exception queues", () => {
   it("routes each hold once, and a new hold after a release again", async () => {
