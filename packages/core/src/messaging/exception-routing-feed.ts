@@ -308,7 +308,8 @@ export interface ExceptionFeedSettings {
   /**
    * Resolve an open flow-hold item once its flow is no longer held by that hold (a person
    * released it from the Flows page, or it ended), with the note "The flow is no longer
-   * held" by `exception-feed` (default true).
+   * held" by `exception-feed` (default true). Items of flows this source does not know
+   * (another service's, sharing the store) are left alone.
    */
   resolveReleasedHolds?: boolean;
   /** The clock, epoch milliseconds. */
@@ -471,6 +472,17 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
     routedHolds = still;
     for (const item of open) {
       if (still.has(item.sourceRef.slice("flow-hold:".length))) continue;
+      // Only a flow this source knows: another service's flows may share the exception store.
+      const { flowId, correlationId } = item.reference;
+      if (flowId === undefined || correlationId === undefined) continue;
+      const known = (await settings.flows.list({ correlationId })).find((instance) => instance.id === flowId);
+      if (known === undefined) continue;
+      if (
+        known.status === "held" &&
+        known.hold &&
+        `flow-hold:${known.id}@${known.hold.at}` === item.sourceRef
+      )
+        continue;
       try {
         report.resolved.push(
           await settings.store.resolve(item.id, {

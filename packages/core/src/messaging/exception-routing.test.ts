@@ -497,6 +497,17 @@ describe("flow holds into exception queues", () => {
     expect(errors).toEqual([]);
   });
 
+  it("leaves alone the items of flows it does not know (another service sharing the store)", async () => {
+    const ours = createMemoryFlowStore();
+    const theirs = createMemoryFlowStore();
+    await theirs.create(held("o2c:9", "2026-03-01T09:00:00.000Z"));
+    const store = createMemoryExceptionQueueStore();
+    await createExceptionFeed({ router, store, flows: theirs }).poll();
+    const report = await createExceptionFeed({ router, store, flows: ours }).poll();
+    expect(report.resolved).toEqual([]);
+    expect(await store.list()).toHaveLength(1);
+  });
+
   it("leaves items of released flows open when told to", async () => {
     const flows = createMemoryFlowStore();
     await flows.create(held("o2c:1", "2026-03-01T09:00:00.000Z"));
