@@ -21,6 +21,80 @@ import type {
 export type OtelMetricAttributes = Record<string, string | number>;
 
 /**
+ * The part of an OpenTelemetry counter that the bridge uses.
+ *
+ * @example
+ * ```ts
+ * const counter: OtelCounter = meter.createCounter("distro_upstream_calls_total");
+ * counter.add(1, { system: "erp" });
+ * ```
+ */
+export interface OtelCounter {
+  /**
+   * Adds to the counter.
+   *
+   * @param value - how much (never negative)
+   * @param attributes - the series
+   */
+  add(value: number, attributes?: OtelMetricAttributes): void;
+}
+
+/**
+ * The part of an OpenTelemetry histogram that the bridge uses.
+ *
+ * @example
+ * ```ts
+ * const histogram: OtelHistogram = meter.createHistogram("distro_upstream_latency_seconds");
+ * histogram.record(0.042, { system: "erp" });
+ * ```
+ */
+export interface OtelHistogram {
+  /**
+   * Records one value.
+   *
+   * @param value - the observed value
+   * @param attributes - the series
+   */
+  record(value: number, attributes?: OtelMetricAttributes): void;
+}
+
+/**
+ * What an observable gauge's callback reports its series to.
+ *
+ * @example
+ * ```ts
+ * gauge.addCallback((result: OtelObservableResult) => result.observe(3, { system: "erp" }));
+ * ```
+ */
+export interface OtelObservableResult {
+  /**
+   * Reports the value of one series.
+   *
+   * @param value - the value
+   * @param attributes - the series
+   */
+  observe(value: number, attributes?: OtelMetricAttributes): void;
+}
+
+/**
+ * The part of an OpenTelemetry observable gauge that the bridge uses.
+ *
+ * @example
+ * ```ts
+ * const gauge: OtelObservableGauge = meter.createObservableGauge("distro_queue_depth");
+ * gauge.addCallback((result) => result.observe(queue.size, { system: "erp" }));
+ * ```
+ */
+export interface OtelObservableGauge {
+  /**
+   * Adds a callback the SDK calls at each collection.
+   *
+   * @param callback - reports the series
+   */
+  addCallback(callback: (result: OtelObservableResult) => void | Promise<void>): void;
+}
+
+/**
  * The part of an OpenTelemetry `Meter` (`@opentelemetry/api`) that {@link createOtelMetrics}
  * uses. A real `Meter` fits it; it is written out here so that `@distro/console` needs no
  * OpenTelemetry package itself.
@@ -33,27 +107,33 @@ export type OtelMetricAttributes = Record<string, string | number>;
  * ```
  */
 export interface OtelMeter {
-  /** Creates a monotonic counter. */
-  createCounter(
-    name: string,
-    options?: { description?: string },
-  ): { add(value: number, attributes?: OtelMetricAttributes): void };
-  /** Creates a histogram (bucket bounds as advice). */
+  /**
+   * Creates a monotonic counter.
+   *
+   * @param name - the instrument's name
+   * @param options - its description
+   * @returns the counter
+   */
+  createCounter(name: string, options?: { description?: string }): OtelCounter;
+  /**
+   * Creates a histogram.
+   *
+   * @param name - the instrument's name
+   * @param options - its description and, as advice, its bucket bounds
+   * @returns the histogram
+   */
   createHistogram(
     name: string,
     options?: { description?: string; advice?: { explicitBucketBoundaries?: number[] } },
-  ): { record(value: number, attributes?: OtelMetricAttributes): void };
-  /** Creates a gauge read by a callback at each collection. */
-  createObservableGauge(
-    name: string,
-    options?: { description?: string },
-  ): {
-    addCallback(
-      callback: (result: {
-        observe(value: number, attributes?: OtelMetricAttributes): void;
-      }) => void | Promise<void>,
-    ): void;
-  };
+  ): OtelHistogram;
+  /**
+   * Creates a gauge read by callbacks at each collection.
+   *
+   * @param name - the instrument's name
+   * @param options - its description
+   * @returns the gauge
+   */
+  createObservableGauge(name: string, options?: { description?: string }): OtelObservableGauge;
 }
 
 /**
