@@ -9,6 +9,7 @@ import type {
   ExceptionItem,
   ExceptionQueueStore,
   ExceptionReference,
+  ExceptionResolution,
   NewExceptionItem,
 } from "./exception-routing-store";
 
@@ -312,6 +313,13 @@ export interface ExceptionFeedSettings {
    * (another service's, sharing the store) are left alone.
    */
   resolveReleasedHolds?: boolean;
+  /**
+   * Resolve an open dead-letter item once its dead letter was replayed or discarded
+   * elsewhere (the Dead letters page, `bus.replayMany`), noting which (default true). It
+   * reads each open dead-letter item's dead letter once per poll: turn it off when there
+   * are many thousands of open items and polls are frequent.
+   */
+  resolveSettledDeadLetters?: boolean;
   /** The clock, epoch milliseconds. */
   clock?: () => number;
   /** Told of a failed background poll (the next poll tries again from the same cursor). */
@@ -329,7 +337,7 @@ export interface ExceptionFeedSettings {
 export interface ExceptionFeedReport {
   /** Items created by this poll. */
   created: ExceptionItem[];
-  /** Flow-hold items this poll resolved because their flow is no longer held. */
+  /** Items this poll resolved because their flow is no longer held, or their dead letter was replayed or discarded. */
   resolved: ExceptionItem[];
   /** Dead letters and holds looked at. */
   seen: number;
@@ -387,7 +395,8 @@ export interface ExceptionFeed {
  * An item once resolved stays resolved: the same dead letter or hold seen again returns
  * the existing item. A flow-hold item is resolved by the feed when its flow is no longer
  * held by that hold (released from the Flows page, or ended), unless
- * `resolveReleasedHolds` is false.
+ * `resolveReleasedHolds` is false; a dead-letter item once its dead letter was replayed
+ * or discarded elsewhere, unless `resolveSettledDeadLetters` is false.
  *
  * @param settings - router, store, sources, cursor and clock
  * @returns the feed
@@ -445,6 +454,37 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
     }
     cursor = newest;
     for (const [id, lastFailedAt] of routed) if (lastFailedAt < cursor - overlapMs) routed.delete(id);
+    if (settings.resolveSettledDeadLetters === false) return;
+    for (const item of await settings.store.list({ kind: "dead-letter", limit: 100_000 })) {
+      const deadLetterId = item.reference.deadLetterId;
+      if (deadLetterId === undefined) continue;
+      const entry = await deadLetters.get(deadLetterId);
+      // Unknown here: another service's dead letters may share the exception store.
+      if (entry === undefined || entry.status === "pending") continue;
+      const replay = entry.replays[entry.replays.length - 1];
+      await settle(report, item, {
+        by: "exception-feed",
+        note:
+          entry.status === "replayed"
+            ? "The dead letter was replayed"
+            : `The dead letter was discarded: ${entry.discarded?.reason ?? ""}`,
+        at: clock(),
+        ...(entry.status === "replayed" && replay ? { replayEventId: replay.eventId } : {}),
+      });
+    }
+  };
+
+  /** Resolves an item the feed found settled; someone resolving it first is fine. */
+  const settle = async (
+    report: ExceptionFeedReport,
+    item: ExceptionItem,
+    resolution: ExceptionResolution,
+  ) => {
+    try {
+      report.resolved.push(await settings.store.resolve(item.id, resolution));
+    } catch (error) {
+      if (!(isDistroError(error) && error.code === "EXCEPTION_RESOLVED")) throw error;
+    }
   };
 
   const pollHolds = async (report: ExceptionFeedReport) => {
@@ -483,18 +523,7 @@ export function createExceptionFeed(settings: ExceptionFeedSettings): ExceptionF
         `flow-hold:${known.id}@${known.hold.at}` === item.sourceRef
       )
         continue;
-      try {
-        report.resolved.push(
-          await settings.store.resolve(item.id, {
-            by: "exception-feed",
-            note: "The flow is no longer held",
-            at: clock(),
-          }),
-        );
-      } catch (error) {
-        // Someone resolved it in the meantime: nothing left to do.
-        if (!(isDistroError(error) && error.code === "EXCEPTION_RESOLVED")) throw error;
-      }
+      await settle(report, item, { by: "exception-feed", note: "The flow is no longer held", at: clock() });
     }
   };
 

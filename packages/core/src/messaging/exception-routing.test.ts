@@ -307,6 +307,53 @@ describe("dead letters into exception queues", () => {
     expect(await inner.list({ status: "all" })).toHaveLength(5);
   });
 
+  it("resolves items whose dead letter was replayed or discarded elsewhere, and leaves the rest", async () => {
+    const bus = createBus();
+    let fail = true;
+    const subscription = await bus.subscribe({
+      name: "erp-booking",
+      handler: () => {
+        if (fail) throw new DistroError("SHORT_STOCK", "Only 3 of 5 on hand");
+      },
+    });
+    for (const subject of ["1", "2", "3"])
+      await bus.publish(createEvent({ type: "order.submitted", source: "/shop", subject, data: {} }));
+    await waitUntil(() => subscription.stats.deadLettered === 3);
+    const store = createMemoryExceptionQueueStore();
+    const feed = createExceptionFeed({ router, store, deadLetters: bus.deadLetters });
+    const created = (await feed.poll()).created;
+    const [one, two] = await bus.deadLetters.list();
+    fail = false;
+    const replayed = await bus.replay(one!.id);
+    await bus.discard(two!.id, "duplicate order");
+    const { resolved } = await feed.poll();
+    expect(resolved.map((item) => [item.reference.deadLetterId, item.resolution])).toEqual([
+      [
+        one!.id,
+        {
+          by: "exception-feed",
+          note: "The dead letter was replayed",
+          at: expect.any(Number),
+          replayEventId: replayed.id,
+        },
+      ],
+      [
+        two!.id,
+        {
+          by: "exception-feed",
+          note: "The dead letter was discarded: duplicate order",
+          at: expect.any(Number),
+        },
+      ],
+    ]);
+    expect((await store.list()).map((item) => item.id)).toEqual(
+      created
+        .filter((item) => item.reference.deadLetterId !== one!.id && item.reference.deadLetterId !== two!.id)
+        .map((item) => item.id),
+    );
+    await bus.close();
+  });
+
   it("finds a dead letter written late with an earlier failure time, within the overlap", async () => {
     const deadLetters = createMemoryDeadLetterStore();
     await deadLetters.add(letter(100));
