@@ -9,12 +9,20 @@ import {
   ValidationError,
   type ValidationIssue,
 } from "../errors/index";
-import type { Tracer } from "../observability/tracing";
+import type { Span, Tracer } from "../observability/tracing";
 import { startConsumerSpan } from "../observability/tracing-messaging";
 import type { RetryClock } from "../retry/index";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retry, retryPolicy } from "../retry/index";
 import { createMemoryDeadLetterStore, type DeadLetterFilter, type DeadLetterStore } from "./dead-letter";
-import { createMemoryInboxStore, type InboxOutcome, type InboxStore } from "./inbox";
+import {
+  copyPlain,
+  InProcessMessage,
+  inProcessPayload,
+  isInProcess,
+  isPlainJson,
+  syncInboxOf,
+} from "./in-process";
+import { createMemoryInboxStore, type InboxBegin, type InboxOutcome, type InboxStore } from "./inbox";
 import { createMemoryTransport } from "./memory-transport";
 import type { Transport, TransportConsumer, TransportDelivery } from "./transport";
 
@@ -276,6 +284,8 @@ interface AttemptRun<T> {
   context: ReturnType<typeof correlationFromEvent>;
   handlerContext: HandlerContext;
   clock: RetryClock;
+  /** The consumer span of the delivery, when the bus has a tracer. */
+  span: Span | undefined;
   attempts: number;
   firstFailedAt: number | undefined;
   lastFailedAt: number | undefined;
@@ -298,6 +308,26 @@ async function runAttempt<T>(run: AttemptRun<T>, attempt: number): Promise<void>
     run.firstFailedAt ??= run.lastFailedAt;
     throw error;
   }
+}
+
+// Attempt 1 of a delivery, not an async function: it returns what the handler returns
+// (a promise or not) and throws what it throws, so a handler that finishes at once costs
+// no promise, and one that returns a promise costs no second one.
+function firstAttempt<T>(run: AttemptRun<T>): void | PromiseLike<void> {
+  run.attempts = 1;
+  return withCorrelation(run.context, () => callHandler(run));
+}
+
+function noteFailure<T>(run: AttemptRun<T>): void {
+  run.lastFailedAt = run.clock.now();
+  run.firstFailedAt ??= run.lastFailedAt;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    ((typeof value === "object" && value !== null) || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
 }
 
 const defaultSleep = (milliseconds: number) =>
@@ -339,6 +369,9 @@ export function createBus(options: BusOptions = {}): Bus {
   const redeliveryDelayMs = Math.max(1, options.redeliveryDelayMs ?? 100);
   const report = options.onError ?? (() => undefined);
   const tracer = options.tracer;
+  // In process, events travel as objects and the memory inbox answers without promises.
+  const syncInbox = inbox === undefined ? undefined : syncInboxOf(inbox);
+  const inProcess = isInProcess(transport);
   const subscriptions = new Set<BusSubscription>();
 
   const replay = async (id: string): Promise<CloudEvent> => {
@@ -407,9 +440,9 @@ export function createBus(options: BusOptions = {}): Bus {
     let consumer: TransportConsumer | undefined;
     let idle: (() => void) | undefined;
 
-    const giveBack = async (delivery: TransportDelivery, delayMs = 0) => {
+    const giveBack = (delivery: TransportDelivery, delayMs = 0): void | Promise<void> => {
       stats.redelivered += 1;
-      await delivery.nack(delayMs > 0 ? { delayMs } : undefined);
+      return delivery.nack(delayMs > 0 ? { delayMs } : undefined);
     };
 
     const deadLetter = async (
@@ -443,129 +476,285 @@ export function createBus(options: BusOptions = {}): Bus {
       }
     };
 
-    const process = async ({ delivery, event }: Pending): Promise<void> => {
-      const messageKey = `${event.source}\u0000${event.id}`;
-      let token: string | undefined;
-      if (inbox !== undefined) {
-        const begin = await inbox.begin(name, messageKey, leaseMs);
-        if (begin.status === "done") {
-          stats.duplicates += 1;
-          await delivery.ack();
-          return;
-        }
-        if (begin.status === "busy") {
-          await giveBack(delivery, Math.min(begin.retryAfterMs, redeliveryDelayMs));
-          return;
-        }
-        token = begin.token;
+    // The delivery path. A lane's events run one after another, in one synchronous pass
+    // while they finish at once (an in-memory inbox, a handler that returns nothing or one
+    // promise), and from the settlement of the one that does not: the bus adds no promise
+    // of its own per event there. `start` and the steps it calls return true when the
+    // delivery is settled, or false when they have arranged for the lane to go on later
+    // (through `runLane` or `laneFailed`, exactly once); they throw only before that.
+
+    const count = (outcome: InboxOutcome): void => {
+      if (outcome === "handled") stats.handled += 1;
+      else stats.deadLettered += 1;
+    };
+
+    const finishAfterInbox = async (
+      store: InboxStore,
+      item: Pending,
+      messageKey: string,
+      token: string,
+      outcome: InboxOutcome,
+    ): Promise<void> => {
+      try {
+        await store.complete(name, messageKey, token, outcome);
+      } catch (error) {
+        report(error, { subscriber: name, eventId: item.event.id });
       }
-      let outcome: InboxOutcome = "handled";
+      count(outcome);
+      const acked = item.delivery.ack();
+      if (isThenable(acked)) await acked;
+    };
+
+    // Records how a delivery ended in the inbox, counts it and acknowledges it.
+    const finish = (
+      item: Pending,
+      messageKey: string,
+      token: string | undefined,
+      outcome: InboxOutcome,
+    ): void | Promise<void> => {
+      if (inbox !== undefined && token !== undefined) {
+        if (syncInbox === undefined) return finishAfterInbox(inbox, item, messageKey, token, outcome);
+        try {
+          syncInbox.complete(name, messageKey, token, outcome);
+        } catch (error) {
+          report(error, { subscriber: name, eventId: item.event.id });
+        }
+      }
+      count(outcome);
+      return item.delivery.ack();
+    };
+
+    // A delivery whose validation or first attempt failed: the retry policy decides what
+    // comes next, then it is finished, dead-lettered, or (dead-letter store down) given back.
+    const fail = async (
+      item: Pending,
+      messageKey: string,
+      token: string | undefined,
+      run: AttemptRun<T> | undefined,
+      error: unknown,
+    ): Promise<void> => {
+      let failure = error;
       let attempts = 0;
       let firstFailedAt: number | undefined;
       let lastFailedAt: number | undefined;
+      if (run === undefined) {
+        firstFailedAt = clock.now();
+        lastFailedAt = firstFailedAt;
+      } else {
+        noteFailure(run);
+        let recovered = false;
+        try {
+          // The retries run through retry(): its attempt 1 replays the first failure, so
+          // backoff, Retry-After, max attempts and non-retryable errors are all decided
+          // there; max elapsed time counts from the first failure.
+          await retry(
+            async (attempt) => {
+              if (attempt.attempt === 1) throw error;
+              await runAttempt(run, attempt.attempt);
+            },
+            policy,
+            { clock, random, sleep },
+          );
+          recovered = true;
+        } catch (finalError) {
+          failure = finalError;
+          run.span?.recordError(finalError);
+        } finally {
+          run.span?.end();
+        }
+        if (recovered) {
+          await finish(item, messageKey, token, "handled");
+          return;
+        }
+        attempts = run.attempts;
+        firstFailedAt = run.firstFailedAt;
+        lastFailedAt = run.lastFailedAt;
+      }
+      // The attributes of the dead letter come from its message, as delivered: the
+      // handler may have changed its copy of the event.
+      const stored = await deadLetter(
+        item.delivery,
+        peek(item.delivery.body),
+        failure,
+        attempts,
+        firstFailedAt ?? clock.now(),
+        lastFailedAt ?? clock.now(),
+      );
+      if (!stored) {
+        if (inbox !== undefined && token !== undefined) {
+          await inbox
+            .release(name, messageKey, token)
+            .catch((releaseError) => report(releaseError, { subscriber: name }));
+        }
+        await giveBack(item.delivery, redeliveryDelayMs);
+        return;
+      }
+      await finish(item, messageKey, token, "dead_lettered");
+    };
+
+    // Reports a delivery the bus could not finish, gives it back, and goes on with the lane.
+    const laneFailed = (item: Pending, error: unknown, key: string, lane: Pending[]): void => {
+      report(error, { subscriber: name, eventId: item.event.id });
+      let givenBack: unknown;
+      try {
+        givenBack = giveBack(item.delivery, redeliveryDelayMs);
+      } catch {
+        // The transport could not take it back now; closing the consumer will.
+      }
+      const next = () => runLane(key, lane);
+      Promise.resolve(givenBack).then(next, next);
+    };
+
+    const resume = (pending: PromiseLike<unknown>, item: Pending, key: string, lane: Pending[]): void => {
+      Promise.resolve(pending).then(
+        () => runLane(key, lane),
+        (error: unknown) => laneFailed(item, error, key, lane),
+      );
+    };
+
+    // True when `result` is no promise; otherwise the lane goes on once it settles.
+    const settled = (result: unknown, item: Pending, key: string, lane: Pending[]): boolean => {
+      if (!isThenable(result)) return true;
+      resume(result, item, key, lane);
+      return false;
+    };
+
+    // Validates, runs the first attempt in the event's correlation context and finishes.
+    const handle = (
+      item: Pending,
+      messageKey: string,
+      token: string | undefined,
+      key: string,
+      lane: Pending[],
+    ): boolean => {
+      const { delivery, event } = item;
+      let run: AttemptRun<T>;
       try {
         let target = event as CloudEvent<T>;
-        if (settings.validate !== undefined) {
-          try {
-            target = settings.validate(event) ?? target;
-          } catch (error) {
-            firstFailedAt = clock.now();
-            lastFailedAt = firstFailedAt;
-            throw error;
-          }
-        }
+        if (settings.validate !== undefined) target = settings.validate(event) ?? target;
         const context = correlationFromEvent(event);
         const span = tracer === undefined ? undefined : startConsumerSpan(tracer, name, event, context);
         if (span?.traceparent !== undefined) context.traceparent = span.traceparent;
-        const run: AttemptRun<T> = {
+        run = {
           handler: settings.handler,
           event: target,
           context,
           handlerContext: { subscriber: name, attempt: 1, deliveryCount: delivery.deliveryCount },
           clock,
+          span,
           attempts: 0,
-          firstFailedAt,
-          lastFailedAt,
+          firstFailedAt: undefined,
+          lastFailedAt: undefined,
         };
-        try {
-          try {
-            await runAttempt(run, 1);
-          } catch (firstError) {
-            // The retries run through retry(): its attempt 1 replays the first failure, so
-            // backoff, Retry-After, max attempts and non-retryable errors are all decided
-            // there; max elapsed time counts from the first failure.
-            await retry(
-              async (attempt) => {
-                if (attempt.attempt === 1) throw firstError;
-                await runAttempt(run, attempt.attempt);
-              },
-              policy,
-              { clock, random, sleep },
-            );
-          }
-        } catch (error) {
-          span?.recordError(error);
-          throw error;
-        } finally {
-          span?.end();
-          attempts = run.attempts;
-          firstFailedAt = run.firstFailedAt;
-          lastFailedAt = run.lastFailedAt;
-        }
       } catch (error) {
-        const stored = await deadLetter(
-          delivery,
-          event,
-          error,
-          attempts,
-          firstFailedAt ?? clock.now(),
-          lastFailedAt ?? clock.now(),
-        );
-        if (!stored) {
-          if (inbox !== undefined && token !== undefined) {
-            await inbox
-              .release(name, messageKey, token)
-              .catch((releaseError) => report(releaseError, { subscriber: name }));
+        return settled(fail(item, messageKey, token, undefined, error), item, key, lane);
+      }
+      let returned: void | PromiseLike<void>;
+      try {
+        returned = firstAttempt(run);
+      } catch (error) {
+        return settled(fail(item, messageKey, token, run, error), item, key, lane);
+      }
+      if (!isThenable(returned)) {
+        run.span?.end();
+        return settled(finish(item, messageKey, token, "handled"), item, key, lane);
+      }
+      const attempted = run;
+      Promise.resolve(returned).then(
+        () => {
+          let finished: boolean;
+          try {
+            attempted.span?.end();
+            finished = settled(finish(item, messageKey, token, "handled"), item, key, lane);
+          } catch (error) {
+            laneFailed(item, error, key, lane);
+            return;
           }
-          await giveBack(delivery, redeliveryDelayMs);
-          return;
-        }
-        outcome = "dead_lettered";
-      }
-      if (inbox !== undefined && token !== undefined) {
-        try {
-          await inbox.complete(name, messageKey, token, outcome);
-        } catch (error) {
-          report(error, { subscriber: name, eventId: event.id });
-        }
-      }
-      if (outcome === "handled") stats.handled += 1;
-      else stats.deadLettered += 1;
-      const acked = delivery.ack();
-      if (acked instanceof Promise) await acked;
+          if (finished) runLane(key, lane);
+        },
+        (error: unknown) => resume(fail(item, messageKey, token, attempted, error), item, key, lane),
+      );
+      return false;
     };
 
-    const runLane = async (key: string, lane: Pending[]): Promise<void> => {
+    // After the inbox's answer: a duplicate is acknowledged, a message busy elsewhere is
+    // given back, an acquired one is handled.
+    const admit = (
+      item: Pending,
+      messageKey: string,
+      begin: InboxBegin,
+      key: string,
+      lane: Pending[],
+    ): boolean => {
+      if (begin.status === "done") {
+        stats.duplicates += 1;
+        return settled(item.delivery.ack(), item, key, lane);
+      }
+      if (begin.status === "busy") {
+        return settled(
+          giveBack(item.delivery, Math.min(begin.retryAfterMs, redeliveryDelayMs)),
+          item,
+          key,
+          lane,
+        );
+      }
+      return handle(item, messageKey, begin.token, key, lane);
+    };
+
+    const start = (item: Pending, key: string, lane: Pending[]): boolean => {
+      const event = item.event;
+      const messageKey = `${event.source}\u0000${event.id}`;
+      if (inbox === undefined) return handle(item, messageKey, undefined, key, lane);
+      if (syncInbox !== undefined) {
+        return admit(item, messageKey, syncInbox.begin(name, messageKey, leaseMs), key, lane);
+      }
+      Promise.resolve(inbox.begin(name, messageKey, leaseMs)).then(
+        (begin) => {
+          let finished: boolean;
+          try {
+            finished = admit(item, messageKey, begin, key, lane);
+          } catch (error) {
+            laneFailed(item, error, key, lane);
+            return;
+          }
+          if (finished) runLane(key, lane);
+        },
+        (error: unknown) => laneFailed(item, error, key, lane),
+      );
+      return false;
+    };
+
+    const runLane = (key: string, lane: Pending[]): void => {
       for (let item = lane.shift(); item !== undefined; item = lane.shift()) {
         if (closing) break;
+        let finished: boolean;
         try {
-          await process(item);
+          finished = start(item, key, lane);
         } catch (error) {
-          report(error, { subscriber: name, eventId: item.event.id });
-          await Promise.resolve(giveBack(item.delivery, redeliveryDelayMs)).catch(() => undefined);
+          laneFailed(item, error, key, lane);
+          return;
         }
+        if (!finished) return;
       }
       lanes.delete(key);
       active -= 1;
       pump();
     };
 
+    let pumping = false;
     const pump = (): void => {
-      while (active < concurrency && ready.length > 0) {
-        const key = ready.shift()!;
-        const lane = lanes.get(key)!;
-        active += 1;
-        void runLane(key, lane);
+      // A lane that finishes inside this loop calls pump again: the running loop goes on.
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (active < concurrency && ready.length > 0) {
+          const key = ready.shift()!;
+          const lane = lanes.get(key)!;
+          active += 1;
+          runLane(key, lane);
+        }
+      } finally {
+        pumping = false;
       }
       if (active === 0 && ready.length === 0 && idle !== undefined) idle();
     };
@@ -577,7 +766,10 @@ export function createBus(options: BusOptions = {}): Bus {
       if (closing) return;
       let event: CloudEvent;
       try {
-        event = readEnvelope(delivery.body);
+        // An event this bus published in process was checked then and travels as an
+        // object: each delivery gets a copy of its own, as parsing its text would give.
+        const payload = inProcess ? inProcessPayload(delivery) : undefined;
+        event = payload === undefined ? readEnvelope(delivery.body) : copyPlain(payload as CloudEvent);
       } catch (error) {
         const now = clock.now();
         void deadLetter(delivery, peek(delivery.body), error, 0, now, now).then(async (stored) => {
@@ -640,6 +832,16 @@ export function createBus(options: BusOptions = {}): Bus {
       // less per event); a refused envelope still arrives as a rejection.
       try {
         const checked = parseEvent(event);
+        if (inProcess) {
+          // The checked event travels as an object nobody else holds (parseEvent made it;
+          // its data is copied), written as JSON only if someone asks for its text (a dead
+          // letter). Anything JSON would change (a Date, binary data, undefined) takes the
+          // JSON way below, so a subscriber gets what it always got.
+          if (isPlainJson(checked)) {
+            checked.data = copyPlain(checked.data);
+            return transport.publish(new InProcessMessage(checked, checked.subject, serializeEvent));
+          }
+        }
         const body = serializeEvent(event);
         return transport.publish(checked.subject === undefined ? { body } : { body, key: checked.subject });
       } catch (error) {

@@ -1,5 +1,6 @@
 import { BoundedMap } from "../idempotency/bounded-map";
 import type { RetryClock } from "../retry/index";
+import { withSyncInbox } from "./in-process";
 
 /** How a consumer finished with a message. */
 export type InboxOutcome = "handled" | "dead_lettered";
@@ -125,36 +126,54 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
     return entry;
   };
 
-  return {
-    async begin(subscriber, messageKey, leaseMs) {
-      const entries = entriesOf(subscriber);
-      const now = clock.now();
-      const entry = entries.get(messageKey);
-      if (entry !== undefined && entry.until > now) {
-        if (entry.outcome !== undefined) return { status: "done", outcome: entry.outcome };
-        return { status: "busy", retryAfterMs: entry.until - now };
-      }
-      serial += 1;
-      const token = String(serial);
-      entries.set(messageKey, { token, outcome: undefined, until: now + leaseMs });
-      return { status: "acquired", token };
-    },
-    async complete(subscriber, messageKey, token, outcome) {
-      const now = clock.now();
-      const entry = held(entriesOf(subscriber), messageKey, token, now);
-      if (entry === undefined) return false;
-      entry.outcome = outcome;
-      entry.until = now + retentionMs;
-      return true;
-    },
-    async release(subscriber, messageKey, token) {
-      const entries = entriesOf(subscriber);
-      if (held(entries, messageKey, token, clock.now()) === undefined) return false;
-      entries.delete(messageKey);
-      return true;
-    },
-    async forget(subscriber, messageKey) {
-      subscribers.get(subscriber)?.delete(messageKey);
-    },
+  const begin = (subscriber: string, messageKey: string, leaseMs: number): InboxBegin => {
+    const entries = entriesOf(subscriber);
+    const now = clock.now();
+    const entry = entries.get(messageKey);
+    if (entry !== undefined && entry.until > now) {
+      if (entry.outcome !== undefined) return { status: "done", outcome: entry.outcome };
+      return { status: "busy", retryAfterMs: entry.until - now };
+    }
+    serial += 1;
+    const token = String(serial);
+    entries.set(messageKey, { token, outcome: undefined, until: now + leaseMs });
+    return { status: "acquired", token };
   };
+
+  const complete = (
+    subscriber: string,
+    messageKey: string,
+    token: string,
+    outcome: InboxOutcome,
+  ): boolean => {
+    const now = clock.now();
+    const entry = held(entriesOf(subscriber), messageKey, token, now);
+    if (entry === undefined) return false;
+    entry.outcome = outcome;
+    entry.until = now + retentionMs;
+    return true;
+  };
+
+  // The bus calls `begin` and `complete` of this very store directly, without a promise
+  // per call; the methods below are the same functions behind the port's promises.
+  return withSyncInbox(
+    {
+      async begin(subscriber, messageKey, leaseMs) {
+        return begin(subscriber, messageKey, leaseMs);
+      },
+      async complete(subscriber, messageKey, token, outcome) {
+        return complete(subscriber, messageKey, token, outcome);
+      },
+      async release(subscriber, messageKey, token) {
+        const entries = entriesOf(subscriber);
+        if (held(entries, messageKey, token, clock.now()) === undefined) return false;
+        entries.delete(messageKey);
+        return true;
+      },
+      async forget(subscriber, messageKey) {
+        subscribers.get(subscriber)?.delete(messageKey);
+      },
+    },
+    { begin, complete },
+  );
 }

@@ -1,4 +1,5 @@
 import { DistroError } from "../errors/index";
+import { DELIVERED_MESSAGE, InProcessMessage, markInProcess } from "./in-process";
 import type {
   Transport,
   TransportConsumer,
@@ -20,15 +21,19 @@ export interface MemoryTransportOptions {
 const ACCEPTED: Promise<void> = Promise.resolve();
 
 function enqueue(targets: readonly Subscription[], message: TransportMessage): void {
+  // A message the bus published in process is immutable and shared by every subscription
+  // (its body is written only if someone reads it); any other message is copied once, so
+  // a publisher that reuses its object changes nothing in flight.
+  const held: TransportMessage =
+    message instanceof InProcessMessage ? message : { body: message.body, key: message.key };
   for (const subscription of targets) {
-    subscription.queue.push({ body: message.body, key: message.key, deliveryCount: 1 });
+    subscription.queue.push({ message: held, deliveryCount: 1 });
     subscription.schedule();
   }
 }
 
 interface Entry {
-  body: string;
-  key: string | undefined;
+  message: TransportMessage;
   deliveryCount: number;
 }
 
@@ -74,7 +79,7 @@ class Queue<T> {
 }
 
 class MemoryDelivery implements TransportDelivery {
-  readonly body: string;
+  readonly [DELIVERED_MESSAGE]: TransportMessage;
   readonly key: string | undefined;
   readonly deliveryCount: number;
 
@@ -83,9 +88,13 @@ class MemoryDelivery implements TransportDelivery {
     private readonly consumer: Consumer,
     private readonly entry: Entry,
   ) {
-    this.body = entry.body;
-    this.key = entry.key;
+    this[DELIVERED_MESSAGE] = entry.message;
+    this.key = entry.message.key;
     this.deliveryCount = entry.deliveryCount;
+  }
+
+  get body(): string {
+    return this.entry.message.body;
   }
 
   ack(): void {
@@ -155,7 +164,7 @@ class Subscription {
   }
 
   redeliver(entry: Entry, delayMs: number): void {
-    const again: Entry = { body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 };
+    const again: Entry = { message: entry.message, deliveryCount: entry.deliveryCount + 1 };
     if (delayMs > 0) {
       setTimeout(() => {
         this.queue.push(again);
@@ -173,7 +182,7 @@ class Subscription {
     const pending = [...consumer.unsettled].reverse();
     consumer.unsettled.clear();
     for (const entry of pending) {
-      this.queue.unshift({ body: entry.body, key: entry.key, deliveryCount: entry.deliveryCount + 1 });
+      this.queue.unshift({ message: entry.message, deliveryCount: entry.deliveryCount + 1 });
     }
     this.schedule();
   }
@@ -212,7 +221,10 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
     }
   };
 
-  return {
+  // Every subscription, as publish targets them; rebuilt when one is added.
+  let everyone: Subscription[] | undefined;
+
+  return markInProcess({
     publish(message: TransportMessage, publishOptions?: TransportPublishOptions): Promise<void> {
       if (closed) return Promise.reject(refuse());
       let targets: Subscription[];
@@ -231,7 +243,8 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
         }
         targets = [target];
       } else {
-        targets = [...subscriptions.values()];
+        everyone ??= [...subscriptions.values()];
+        targets = everyone;
       }
       for (const subscription of targets) {
         if (!subscription.hasRoom()) return waitForRoom(targets).then(() => enqueue(targets, message));
@@ -250,6 +263,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
       if (subscription === undefined) {
         subscription = new Subscription(capacity);
         subscriptions.set(name, subscription);
+        everyone = undefined;
       }
       const consumer: Consumer = {
         handler,
@@ -273,5 +287,5 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
         for (const wake of subscription.waiting.splice(0)) wake();
       }
     },
-  };
+  });
 }

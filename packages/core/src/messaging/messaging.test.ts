@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createEvent } from "../envelope/index";
+import { ValidationError } from "../errors/index";
 import {
   describeDeadLetterStoreConformance,
   describeInboxStoreConformance,
@@ -107,6 +108,165 @@ describe("bus subscriptions", () => {
     await waitUntil(() => subscription.stats.deadLettered === 1);
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(await memory.list()).toHaveLength(1);
+    await bus.close();
+  });
+});
+
+describe("bus on the memory transport (events handed through as objects)", () => {
+  it("gives each subscriber its own copy: a handler's changes reach no other subscriber, redelivery or dead letter", async () => {
+    const deadLetters = createMemoryDeadLetterStore();
+    const bus = createBus({ deadLetters, redeliveryDelayMs: 1 });
+    const seen: unknown[] = [];
+    const mutator = await bus.subscribe<{ lines: { sku: string }[] }>({
+      name: "mutator",
+      retry: { maxAttempts: 1 },
+      handler: (event) => {
+        event.data!.lines[0]!.sku = "CHANGED";
+        event.data!.lines.push({ sku: "ADDED" });
+        event.subject = "changed";
+        throw new ValidationError("refused after changing the event", []);
+      },
+    });
+    const reader = await bus.subscribe<{ lines: { sku: string }[] }>({
+      name: "reader",
+      handler: async (event) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.push(structuredClone(event));
+      },
+    });
+    const event = createEvent({
+      type: "com.distro.order.submitted",
+      source: "/shop",
+      subject: "1001",
+      data: { lines: [{ sku: "A-1" }] },
+    });
+    await bus.publish(event);
+    await waitUntil(() => mutator.stats.deadLettered === 1 && reader.stats.handled === 1);
+    expect(seen).toEqual([JSON.parse(JSON.stringify(event))]);
+    const [entry] = await deadLetters.list();
+    expect(JSON.parse(entry!.message)).toEqual(JSON.parse(JSON.stringify(event)));
+    expect(entry!.subject).toBe("1001");
+    await bus.replay(entry!.id);
+    await waitUntil(() => mutator.stats.deadLettered === 2);
+    const replayed = (await deadLetters.list()).find((item) => item.id !== entry!.id);
+    expect(JSON.parse(replayed!.message).data).toEqual({ lines: [{ sku: "A-1" }] });
+    await bus.close();
+  });
+
+  it("is not changed by the publisher changing its event after publish", async () => {
+    const bus = createBus();
+    const seen: unknown[] = [];
+    const subscription = await bus.subscribe({
+      name: "reader",
+      handler: (event) => void seen.push(event.data),
+    });
+    const data = { orderNumber: "1001", lines: [{ sku: "A-1", quantity: "2" }] };
+    const event = createEvent({ type: "com.distro.order.submitted", source: "/shop", data });
+    await bus.publish(event);
+    data.lines[0]!.quantity = "99";
+    data.orderNumber = "changed";
+    await waitUntil(() => subscription.stats.handled === 1);
+    expect(seen).toEqual([{ orderNumber: "1001", lines: [{ sku: "A-1", quantity: "2" }] }]);
+    await bus.close();
+  });
+
+  it("delivers what a JSON round trip gives for data JSON would change", async () => {
+    const bus = createBus();
+    const seen: unknown[] = [];
+    const subscription = await bus.subscribe({
+      name: "reader",
+      handler: (event) => void seen.push(event.data),
+    });
+    const values: unknown[] = [
+      { at: new Date(Date.UTC(2026, 0, 2)) },
+      { missing: undefined, kept: 1 },
+      { ratio: Number.NaN, zero: -0, big: 1e21 },
+      [1, undefined, () => 2],
+      { amount: { toJSON: () => "12.50" } },
+      { nested: new Map([["a", 1]]) },
+      { __proto__: null, plain: true },
+      JSON.parse('{"__proto__":{"polluted":true},"ok":1}'),
+      "text",
+      null,
+    ];
+    for (const data of values) await bus.publish(createEvent({ type: "t", source: "/s", data }));
+    await bus.publish(createEvent({ type: "t", source: "/s", data: new Uint8Array([1, 2, 3]) }));
+    await waitUntil(() => subscription.stats.handled === values.length + 1);
+    expect(seen.slice(0, values.length)).toEqual(values.map((data) => JSON.parse(JSON.stringify(data))));
+    expect(Object.getPrototypeOf(seen[7])).toBe(Object.prototype);
+    expect(Object.hasOwn(seen[7] as object, "__proto__")).toBe(true);
+    expect(seen[values.length]).toEqual(new Uint8Array([1, 2, 3]));
+    await bus.close();
+  });
+
+  it("refuses data JSON cannot write, as before", async () => {
+    const bus = createBus();
+    await bus.subscribe({ name: "reader", handler: () => undefined });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    await expect(bus.publish(createEvent({ type: "t", source: "/s", data: cyclic }))).rejects.toThrow(
+      TypeError,
+    );
+    await expect(bus.publish(createEvent({ type: "t", source: "/s", data: { n: 1n } }))).rejects.toThrow(
+      TypeError,
+    );
+    await bus.close();
+  });
+
+  it("calls the methods of a wrapped memory inbox, not the memory inbox underneath", async () => {
+    const memory = createMemoryInboxStore();
+    const begins: string[] = [];
+    const bus = createBus({
+      inbox: {
+        ...memory,
+        begin: (subscriber, messageKey, leaseMs) => {
+          begins.push(messageKey);
+          return memory.begin(subscriber, messageKey, leaseMs);
+        },
+      },
+    });
+    const subscription = await bus.subscribe({ name: "reader", handler: () => undefined });
+    const event = createEvent({ type: "t", source: "/s" });
+    await bus.publish(event);
+    await bus.publish(event);
+    await waitUntil(() => subscription.stats.handled + subscription.stats.duplicates === 2);
+    expect(begins).toEqual([`/s\u0000${event.id}`, `/s\u0000${event.id}`]);
+    expect(subscription.stats.duplicates).toBe(1);
+    await bus.close();
+  });
+
+  it("handles events of one key in order whether handlers finish at once or later", async () => {
+    const bus = createBus();
+    const order: string[] = [];
+    const subscription = await bus.subscribe<{ n: number }>({
+      name: "mixed",
+      concurrency: 2,
+      handler: (event) => {
+        if (event.data!.n % 3 === 0) {
+          return new Promise<void>((resolve) =>
+            setTimeout(() => {
+              order.push(`${event.subject}:${event.data!.n}`);
+              resolve();
+            }, 1),
+          );
+        }
+        order.push(`${event.subject}:${event.data!.n}`);
+        return undefined;
+      },
+    });
+    for (let n = 0; n < 30; n++) {
+      await bus.publish(
+        createEvent({ type: "t", source: "/s", subject: n % 2 === 0 ? "A" : "B", data: { n } }),
+      );
+    }
+    await waitUntil(() => subscription.stats.handled === 30);
+    for (const subject of ["A", "B"]) {
+      const numbers = order
+        .filter((entry) => entry.startsWith(`${subject}:`))
+        .map((entry) => Number(entry.slice(2)));
+      expect(numbers).toEqual([...numbers].sort((left, right) => left - right));
+      expect(numbers).toHaveLength(15);
+    }
     await bus.close();
   });
 });
