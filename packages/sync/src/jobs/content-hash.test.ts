@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { contentHash, createMemoryRecordHashStore, stableStringify } from "./content-hash";
+import { contentHash, stableStringify } from "./content-hash";
 
 describe("content hash", () => {
   it("ignores key order and undefined properties, and sees every content change", () => {
@@ -7,44 +8,55 @@ describe("content hash", () => {
       '{"a":"q","b":[1,{"c":null,"d":"x"}]}',
     );
     expect(contentHash({ sku: "A", qty: "1" })).toBe(contentHash({ qty: "1", sku: "A" }));
+    expect(contentHash({ sku: "A", qty: "1", gone: undefined })).toBe(contentHash({ qty: "1", sku: "A" }));
     expect(contentHash({ sku: "A", qty: "1" })).not.toBe(contentHash({ sku: "A", qty: "1.0" }));
-    expect(contentHash({ sku: "A" })).toMatch(/^[A-Za-z0-9_-]{27}$/);
+    expect(contentHash({ sku: "A" })).toMatch(/^[0-9a-f]{16}$/);
+    // Field boundaries, types, structure and which key holds which value all count.
+    const distinct = [
+      ["ab", "c"],
+      ["a", "bc"],
+      { a: 1, b: 2 },
+      { a: 2, b: 1 },
+      { a: "1" },
+      { a: 1 },
+      { a: [] },
+      { a: {} },
+      { a: null },
+      { a: true },
+      { a: false },
+      { ab: "" },
+      { a: "b" },
+      { a: { b: 1 } },
+      { a: { b: 1 }, c: 1 },
+      [1, [2]],
+      [[1], 2],
+      "",
+      "\u0000",
+    ].map(contentHash);
+    expect(new Set(distinct).size).toBe(distinct.length);
   });
-});
 
-describe("in-memory record hash store", () => {
-  it("returns every hash as stored, packed or not, and finds records a run did not see", async () => {
-    const store = createMemoryRecordHashStore();
-    const packed = contentHash({ sku: "A" });
-    await store.setMany("job", [
-      { key: "A", hash: packed, seenRun: "r1" },
-      { key: "B", hash: "h1", seenRun: "r1" },
-      { key: "C", hash: contentHash({ sku: "C" }), seenRun: "r1" },
-    ]);
-    await store.setMany("job", [
-      { key: "A", hash: "changed", seenRun: "r2" },
-      { key: "B", hash: packed, seenRun: "r2" },
-    ]);
-    const found = await store.getMany("job", ["A", "B", "C", "D"]);
-    expect(Object.fromEntries(found)).toEqual({ A: "changed", B: packed, C: contentHash({ sku: "C" }) });
-    const unseen: string[] = [];
-    for await (const key of store.unseen("job", "r2")) unseen.push(key);
-    expect(unseen).toEqual(["C"]);
-    await store.deleteMany("job", ["C"]);
-    expect((await store.getMany("job", ["C"])).size).toBe(0);
-    expect((await store.getMany("other-job", ["A"])).size).toBe(0);
+  it("hashes what JSON would write: equal JSON, equal hash", () => {
+    expect(contentHash({ at: new Date(0) })).toBe(contentHash({ at: "1970-01-01T00:00:00.000Z" }));
+    expect(contentHash([undefined, Number.NaN])).toBe(contentHash([null, null]));
+    expect(contentHash(-0)).toBe(contentHash(0));
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const reordered = JSON.parse(JSON.stringify(value), (_key, field) =>
+          field !== null && typeof field === "object" && !Array.isArray(field)
+            ? Object.fromEntries(Object.entries(field).reverse())
+            : field,
+        );
+        expect(contentHash(reordered)).toBe(contentHash(value));
+      }),
+    );
   });
 
-  it("grows past its first allocation", async () => {
-    const store = createMemoryRecordHashStore();
-    const entries = Array.from({ length: 3000 }, (_, index) => ({
-      key: `K${index}`,
-      hash: contentHash({ index }),
-      seenRun: "r",
-    }));
-    await store.setMany("job", entries);
-    const found = await store.getMany("job", ["K0", "K2999"]);
-    expect(found.get("K0")).toBe(contentHash({ index: 0 }));
-    expect(found.get("K2999")).toBe(contentHash({ index: 2999 }));
+  it("gives different hashes to different JSON (no collision among many generated values)", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.jsonValue(), { selector: stableStringify, maxLength: 200 }), (values) => {
+        expect(new Set(values.map(contentHash)).size).toBe(values.length);
+      }),
+    );
   });
 });

@@ -1,8 +1,81 @@
 import type { Readable } from "node:stream";
 import { DistroError, type ValidationIssue } from "@distro/core";
-import { type CsvError, type Options as CsvOptions, parse } from "csv-parse";
-import { contentHash, createMemoryRecordHashStore, type RecordHashStore } from "./content-hash";
+import { type CsvError, type Options as CsvOptions, type Parser, parse } from "csv-parse";
+import { contentHash } from "./content-hash";
+import { createMemoryRecordHashStore, type RecordHashEntry, type RecordHashStore } from "./record-hash-store";
 import { type RecordSchema, toValidationIssues } from "./record-schema";
+
+/**
+ * The parser's records, a chunk at a time: every record already parsed is read
+ * synchronously, so a row costs no promise of its own (an async iterator of the stream
+ * awaits once per record). Reading stops while the caller awaits, which back-pressures
+ * the parser and the input.
+ */
+async function* parsedChunks(parser: Parser): AsyncGenerator<string[][]> {
+  let ended = false;
+  let failure: unknown;
+  let failed = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (error: unknown) => {
+    failed = true;
+    failure = error;
+    notify();
+  };
+  parser.on("readable", notify);
+  parser.on("end", onEnd);
+  parser.on("error", onError);
+  try {
+    for (;;) {
+      const chunk: string[][] = [];
+      for (let record = parser.read(); record !== null; record = parser.read()) chunk.push(record);
+      if (chunk.length > 0) yield chunk;
+      else if (failed) throw failure;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    parser.off("readable", notify);
+    parser.off("end", onEnd);
+    parser.off("error", onError);
+  }
+}
+
+/**
+ * Turns a row's cells into an object keyed by the header, as csv-parse's `columns: true`
+ * does (a repeated name keeps its last cell) but with plain stores instead of one
+ * `Object.defineProperty` per cell, which costs more than the parse. A `__proto__`
+ * column is defined as an own property, never as the prototype.
+ */
+function rowBuilder(names: readonly string[]): (cells: readonly string[]) => Record<string, string> {
+  if (names.includes("__proto__")) {
+    return (cells) => {
+      const row: Record<string, string> = {};
+      for (let index = 0; index < names.length; index++) {
+        Object.defineProperty(row, names[index]!, {
+          value: cells[index],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return row;
+    };
+  }
+  return (cells) => {
+    const row: Record<string, string> = {};
+    for (let index = 0; index < names.length; index++) row[names[index]!] = cells[index]!;
+    return row;
+  };
+}
 
 /** A bad CSV row: where it is and what is wrong. */
 export interface CsvRowIssue {
@@ -132,7 +205,8 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
   // Rows are numbered without csv-parse's per-record info (it costs as much as parsing):
   // a malformed row is skipped while parsing, ahead of the rows still being consumed, so
   // each skip is queued with the number of good records parsed before it.
-  const skips: { before: number; line: number | undefined; message: string }[] = [];
+  const skips: { before: number; line: number | undefined; message: string; cells?: number }[] = [];
+  let header: readonly string[] | undefined;
   let consumed = 0;
   let skipped = 0;
   const dialect = settings.csv ?? {};
@@ -144,13 +218,20 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
     relax_quotes: dialect.relaxQuotes ?? false,
     bom: true,
     skip_empty_lines: true,
-    columns: true,
+    // Rows come as arrays (the header is the first); rowBuilder makes the objects. A row
+    // whose cell count differs from the header's is malformed and skipped.
+    columns: false,
+    relax_column_count: false,
     skip_records_with_error: true,
     on_skip: (error: CsvError | undefined) => {
       skips.push({
-        before: typeof error?.records === "number" ? error.records : consumed,
+        // csv-parse counts the header among its records.
+        before: typeof error?.records === "number" ? Math.max(0, error.records - 1) : consumed,
         line: typeof error?.lines === "number" ? error.lines : undefined,
         message: error?.message ?? "Malformed CSV row",
+        ...(error?.code === "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH" && Array.isArray(error.record)
+          ? { cells: error.record.length }
+          : {}),
       });
       return undefined;
     },
@@ -167,78 +248,113 @@ export async function loadCsv<T>(settings: CsvLoadSettings<T>): Promise<CsvLoadR
         ...(skip.line === undefined ? {} : { line: skip.line }),
         code: "malformed_row",
         path: [],
-        message: skip.message,
+        message:
+          skip.cells !== undefined && header !== undefined
+            ? `Row has ${skip.cells} cells where the header has ${header.length} columns`
+            : skip.message,
       });
     }
   };
 
-  let batch: { record: T; key: string; hash: string }[] = [];
+  // The batch as parallel arrays: no wrapper object per row.
+  let records: T[] = [];
+  let keys: string[] = [];
+  let rowHashes: string[] = [];
   const flush = async () => {
-    if (batch.length === 0) return;
-    const taken = batch;
-    batch = [];
-    const known = await hashes.getMany(
-      jobId,
-      taken.map((item) => item.key),
-    );
+    if (records.length === 0) return;
+    const taken = { records, keys, hashes: rowHashes };
+    records = [];
+    keys = [];
+    rowHashes = [];
+    const known = await hashes.getMany(jobId, taken.keys);
     const toWrite: T[] = [];
-    for (const item of taken) {
-      const previous = known.get(item.key);
+    const entries: RecordHashEntry[] = new Array(taken.keys.length);
+    for (let index = 0; index < taken.keys.length; index++) {
+      const key = taken.keys[index]!;
+      const hash = taken.hashes[index]!;
+      entries[index] = { key, hash, seenRun: runId };
+      const previous = known.get(key);
       if (previous === undefined) report.added++;
-      else if (previous === item.hash) {
+      else if (previous === hash) {
         report.unchanged++;
         continue;
       } else report.changed++;
-      toWrite.push(item.record);
+      toWrite.push(taken.records[index]!);
     }
     if (toWrite.length > 0 && settings.write) {
       await settings.write(toWrite);
       report.written += toWrite.length;
     }
-    await hashes.setMany(
-      jobId,
-      taken.map((item) => ({ key: item.key, hash: item.hash, seenRun: runId })),
-    );
+    await hashes.setMany(jobId, entries);
   };
 
   const source = settings.input;
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        parser.off("drain", done);
+        parser.off("close", done);
+        resolve();
+      };
+      parser.on("drain", done);
+      parser.on("close", done);
+    });
   const feed = (async () => {
     try {
       for await (const chunk of source) {
-        if (!parser.write(chunk)) await new Promise((resolve) => parser.once("drain", resolve));
+        if (parser.destroyed) break; // the load failed: stop reading (this closes the input)
+        if (!parser.write(chunk)) await drained();
       }
-      parser.end();
+      if (!parser.destroyed) parser.end();
     } catch (error) {
       parser.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   })();
 
   const toRecord = settings.toRecord ?? ((row: Record<string, string>) => row);
+  const { schema, keyOf } = settings;
   // Only the parser's own failures are caught here; toRecord, write and the stores throw through.
   let parseFailure: unknown;
-  const rows = (async function* () {
+  const chunks = (async function* () {
     try {
-      for await (const cells of parser as AsyncIterable<Record<string, string>>) yield cells;
+      yield* parsedChunks(parser);
     } catch (error) {
       parseFailure = error;
     }
   })();
-  for await (const cells of rows) {
-    takeSkips(consumed);
-    consumed++;
-    report.rows++;
-    const row = consumed + skipped;
-    const result = settings.schema.safeParse(toRecord(cells));
-    if (!result.success) {
-      report.invalid++;
-      for (const found of toValidationIssues(result.error.issues) as ValidationIssue[]) {
-        addIssue({ row, code: found.code, path: found.path, message: found.message });
+  let buildRow: ((cells: readonly string[]) => Record<string, string>) | undefined;
+  try {
+    for await (const chunk of chunks) {
+      for (const cells of chunk) {
+        if (buildRow === undefined) {
+          header = cells;
+          buildRow = rowBuilder(cells);
+          continue;
+        }
+        takeSkips(consumed);
+        consumed++;
+        report.rows++;
+        const row = consumed + skipped;
+        const result = schema.safeParse(toRecord(buildRow(cells)));
+        if (!result.success) {
+          report.invalid++;
+          for (const found of toValidationIssues(result.error.issues) as ValidationIssue[]) {
+            addIssue({ row, code: found.code, path: found.path, message: found.message });
+          }
+          continue;
+        }
+        report.valid++;
+        records.push(result.data);
+        keys.push(keyOf(result.data));
+        rowHashes.push(contentHash(result.data));
+        if (records.length >= batchSize) await flush();
       }
-      continue;
     }
-    report.valid++;
-    batch.push({ record: result.data, key: settings.keyOf(result.data), hash: contentHash(result.data) });
-    if (batch.length >= batchSize) await flush();
+  } catch (error) {
+    // toRecord, keyOf, write or the store failed: stop the parser (the feed then stops
+    // reading and closes the input) and rethrow.
+    parser.destroy();
+    throw error;
   }
   takeSkips(Number.POSITIVE_INFINITY);
   if (parseFailure !== undefined) {

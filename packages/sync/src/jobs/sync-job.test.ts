@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createManualClock } from "../clock/index";
 import { type Checkpoint, type CheckpointStore, createMemoryCheckpointStore } from "./checkpoint-store";
-import { createMemoryRecordHashStore } from "./content-hash";
+import { createMemoryRecordHashStore } from "./record-hash-store";
 import { createSyncJob, type SyncPage, type SyncPageRequest } from "./sync-job";
 
 const StockSchema = z.object({ sku: z.string().min(1), onHand: DecimalSchema, version: z.number().int() });

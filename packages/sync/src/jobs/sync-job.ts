@@ -1,12 +1,8 @@
 import { type DistroError, ValidationError, type ValidationIssue } from "@distro/core";
 import { type Clock, systemClock } from "../clock/index";
 import type { CheckpointStore } from "./checkpoint-store";
-import {
-  contentHash,
-  createMemoryRecordHashStore,
-  type RecordHashEntry,
-  type RecordHashStore,
-} from "./content-hash";
+import { contentHash } from "./content-hash";
+import { createMemoryRecordHashStore, type RecordHashEntry, type RecordHashStore } from "./record-hash-store";
 import { type RecordSchema, toValidationIssues } from "./record-schema";
 
 /** One page from the source: its raw records and the cursor after it. */
