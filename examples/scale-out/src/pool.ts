@@ -38,6 +38,8 @@ export interface WorkerPoolOptions {
   settings: Omit<WorkerProcessSettings, "workerId">;
   /** How long a worker may take to connect and subscribe (default 60 s). */
   readyTimeoutMs?: number;
+  /** Extra Node.js arguments for the workers, e.g. `["--cpu-prof"]` or `["--max-old-space-size=512"]`. */
+  nodeArguments?: string[];
 }
 
 /** N worker processes, each one killable and restartable. */
@@ -151,7 +153,7 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
     incarnations[slot] = (incarnations[slot] ?? 0) + 1;
     starts += 1;
     const child = fork(entry, [], {
-      execArgv: ["--conditions=@distro/source", "--import", hook],
+      execArgv: ["--conditions=@distro/source", "--import", hook, ...(options.nodeArguments ?? [])],
       env: { ...process.env, SCALE_OUT_WORKER: JSON.stringify({ ...options.settings, workerId }) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

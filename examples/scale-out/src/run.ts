@@ -78,6 +78,8 @@ export interface ScaleOutOptions {
   ackWaitMs?: number;
   /** Give up (and fail) after this long (default 10 minutes). */
   timeoutMs?: number;
+  /** Extra Node.js arguments for the worker processes (e.g. `["--cpu-prof"]` to profile them). */
+  workerNodeArguments?: string[];
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -277,6 +279,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
           erp: erpEndpoint,
           tuning,
         },
+        ...(options.workerNodeArguments ? { nodeArguments: options.workerNodeArguments } : {}),
       });
       await pool.start();
       cleanups.push({ name: "workers", run: () => pool?.stop() });
