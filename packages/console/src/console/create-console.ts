@@ -185,6 +185,7 @@ function statusOf(error: unknown): number {
       return 404;
     case "DEAD_LETTER_NOT_PENDING":
     case "EXCEPTION_RESOLVED":
+    case "EXCEPTION_NOT_REPLAYABLE":
     case "CONFLICT":
     case "IDEMPOTENCY_IN_PROGRESS":
     case "IDEMPOTENCY_KEY_REUSED":
