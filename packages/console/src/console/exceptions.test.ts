@@ -10,6 +10,7 @@ import {
 } from "@distro/core";
 import { waitUntil } from "@distro/core/testing";
 import { createProcessManager, defineFlow, FlowHold, task } from "@distro/orchestration";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetricsRegistry } from "../metrics/registry";
 import { client, orderScenario, serve } from "./console.test-helper";
@@ -322,4 +323,74 @@ describe("Exceptions page", () => {
     });
     await feed.stop();
   });
+
+  it("any interleaving of assigns and resolves, doubled and concurrent, resolves once and replays at most once (property)", async () => {
+    type Step = { kind: "assign"; who: string } | { kind: "resolve"; replay: boolean };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant("assign" as const), who: fc.constantFrom("li", "sam") }),
+      fc.record({ kind: fc.constant("resolve" as const), replay: fc.boolean() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(step, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+        async (batches) => {
+          const scenario = await orderScenario();
+          try {
+            await scenario.confirm("1001");
+            await waitUntil(async () => (await scenario.bus.deadLetters.list()).length === 1);
+            await scenario.book("1001");
+            const store = createMemoryExceptionQueueStore();
+            const feed = createExceptionFeed({ router, store, deadLetters: scenario.bus.deadLetters });
+            const [item] = (await feed.poll()).created;
+            const handler = createConsole({
+              basePath: "/ops",
+              authorize,
+              actor: () => "ops:jane",
+              sources: { bus: scenario.bus, audit: scenario.audit, exceptions: { store } },
+            });
+            const csrf = await handler(
+              new Request("http://127.0.0.1/ops/api/csrf", { headers: { "x-ops-key": KEY } }),
+            );
+            const { token } = (await csrf.json()) as { token: string };
+            const post = (action: string, body: Record<string, string>) =>
+              handler(
+                new Request(`http://127.0.0.1/ops/api/exceptions/${item!.id}/${action}`, {
+                  method: "POST",
+                  headers: {
+                    "x-ops-key": KEY,
+                    "content-type": "application/json",
+                    "x-csrf-token": token,
+                    cookie: `distro_console_csrf=${token}`,
+                  },
+                  body: JSON.stringify(body),
+                }),
+              );
+            for (const batch of batches) {
+              const answers = await Promise.all(
+                batch.map((one) =>
+                  one.kind === "assign"
+                    ? post("assign", { assignee: one.who })
+                    : post("resolve", { note: "done", replay: String(one.replay) }),
+                ),
+              );
+              for (const answer of answers) expect([200, 409]).toContain(answer.status);
+            }
+            const final = (await store.get(item!.id))!;
+            const entry = (await scenario.bus.deadLetters.get(item!.reference.deadLetterId!))!;
+            const resolves = (await scenario.audit.list({ correlationId: "corr-1001" })).filter(
+              (audited) => audited.step === "exception.resolve",
+            );
+            const asked = batches.flat().some((one) => one.kind === "resolve");
+            expect(final.status === "resolved").toBe(asked);
+            expect(resolves).toHaveLength(asked ? 1 : 0);
+            expect(entry.replays.length).toBeLessThanOrEqual(1);
+            expect(final.resolution?.replayEventId).toBe(entry.replays[0]?.eventId);
+          } finally {
+            await scenario.bus.close();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 });
