@@ -126,7 +126,7 @@ async function claimRoundTrips(): Promise<{
   }
 }
 
-function describe(name: string, report: ScaleOutReport): string {
+function summarise(name: string, report: ScaleOutReport): string {
   const failed = report.checks.filter((check) => !check.held).map((check) => check.name);
   return (
     `  ${name.padEnd(7)} ${report.workers} worker${report.workers > 1 ? "s" : " "} ${report.engine}/${report.broker}: ` +
@@ -155,9 +155,9 @@ const missing = Object.entries({
   .map(([name]) => name);
 if (missing.length === 0) {
   pg1 = await runScaleOut({ ...common, engine: "postgres", workers: 1 });
-  console.log(describe("pg1", pg1));
+  console.log(summarise("pg1", pg1));
   pg4 = await runScaleOut({ ...common, engine: "postgres", workers: 4 });
-  console.log(describe("pg4", pg4));
+  console.log(summarise("pg4", pg4));
   reports.push(pg1, pg4);
 } else {
   console.log(
@@ -165,7 +165,7 @@ if (missing.length === 0) {
   );
 }
 const pglite = await runScaleOut({ ...common, engine: "pglite" });
-console.log(describe("pglite", pglite));
+console.log(summarise("pglite", pglite));
 reports.push(pglite);
 
 const duplicatesBooked = reports.reduce((sum, report) => sum + report.bookings.duplicatesBooked, 0);
