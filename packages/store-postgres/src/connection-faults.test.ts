@@ -138,7 +138,7 @@ describe.skipIf(!postgres.url)(
       expect((await db.query<{ one: number }>("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     });
 
-    it("idle pooled connections ended by the server do not crash the process; the next calls get fresh ones", async () => {
+    it("idle pooled connections ended by the server do not crash the process; a call that meets one fails retryably, and the next get fresh ones", async () => {
       // Fill the pool with idle connections, then end every one of them on the server
       // (this pool's backends only, found by the proxy's ports).
       await Promise.all(Array.from({ length: 4 }, () => db.query("SELECT pg_sleep(0.05)")));
@@ -153,6 +153,16 @@ describe.skipIf(!postgres.url)(
       await waitUntil(() => proxy.serverSidePorts().length === 0, {
         description: "the pool's connections to end",
       });
+      // A call that meets a client whose end the pool has not yet noticed (the server's
+      // message still in its socket) fails with a retryable error and takes that client
+      // out of the pool; nothing else fails, and the calls after it get fresh connections.
+      const first = await Promise.allSettled(
+        Array.from({ length: 4 }, () => db.query<{ one: number }>("SELECT 1 AS one")),
+      );
+      for (const outcome of first) {
+        if (outcome.status === "rejected") expect(outcome.reason).toMatchObject(retryableDatabaseError);
+        else expect(outcome.value.rows).toEqual([{ one: 1 }]);
+      }
       const results = await Promise.all(
         Array.from({ length: 4 }, () => db.query<{ one: number }>("SELECT 1 AS one")),
       );

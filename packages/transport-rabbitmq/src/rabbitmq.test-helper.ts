@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
-import { serviceUrl } from "@distro/core/testing";
+import { serviceUrl, startTcpProxy, type TcpProxy } from "@distro/core/testing";
 import amqp from "amqplib";
 
 /** The broker URL for the tests, or the reason they skip. */
@@ -35,46 +34,9 @@ export async function deleteNamespace(
 }
 
 /**
- * A TCP proxy on 127.0.0.1 port 0 in front of the broker, so a test can cut its own
- * connections (as a network failure would) without touching anyone else's on the shared broker.
+ * A TCP proxy in front of the test server, so a test can cut its own connections (as a
+ * network failure would) without touching anyone else's.
  */
-export async function startProxy(): Promise<{ url: string; cut: () => number; close: () => Promise<void> }> {
-  const target = new URL(amqpService.url!);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 5672), target.hostname);
-    sockets.add(client);
-    sockets.add(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const socket of [client, upstream]) {
-      socket.on("error", end);
-      socket.on("close", end);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  const proxied = new URL(amqpService.url!);
-  proxied.hostname = "127.0.0.1";
-  proxied.port = String(port);
-  return {
-    url: proxied.toString(),
-    cut() {
-      const count = sockets.size;
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-      return count;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+export function startProxy(): Promise<TcpProxy> {
+  return startTcpProxy(amqpService.url!, { defaultPort: 5672 });
 }

@@ -11,5 +11,6 @@ export * from "./flow-store-conformance";
 export * from "./idempotency-store-conformance";
 export * from "./manual-clock";
 export * from "./store-conformance";
+export * from "./tcp-proxy";
 export * from "./transport-conformance";
 export * from "./wait-until";
