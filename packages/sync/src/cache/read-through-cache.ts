@@ -315,9 +315,16 @@ export function createReadThroughCache<V>(settings: ReadThroughCacheSettings<V>)
     loadErrors: 0,
   };
 
+  const fixedResolution = fixedPolicy && {
+    policy: fixedPolicy,
+    reason: `fixed policy of this ${settings.entity} cache`,
+  };
   const resolve = (key: string, options: CacheReadOptions | undefined) => {
-    if (fixedPolicy) return { policy: fixedPolicy, reason: `fixed policy of this ${settings.entity} cache` };
-    return registry.resolve({ ...(options?.context ?? {}), entity: settings.entity, key });
+    if (fixedResolution) return fixedResolution;
+    const context = options?.context;
+    return registry.resolve(
+      context === undefined ? { entity: settings.entity, key } : { ...context, entity: settings.entity, key },
+    );
   };
 
   const store = async (key: string, entry: Entry<V>, policy: Readonly<SyncPolicy>) => {
@@ -396,27 +403,112 @@ export function createReadThroughCache<V>(settings: ReadThroughCacheSettings<V>)
     return { resolution, entry, ageMs, verdict };
   };
 
+  // Built field by field into one shape: an object spread here costs more than the whole
+  // cached read.
+  const decisionOf = (
+    key: string,
+    resolution: { policy: Readonly<SyncPolicy>; reason: string },
+    outcome: CacheOutcome,
+    source: CacheDecision["source"],
+    ageMs: number,
+    reason: string,
+    revalidating: boolean,
+  ): CacheDecision => ({
+    key,
+    entity: settings.entity,
+    policy: resolution.policy.name,
+    policyReason: resolution.reason,
+    outcome,
+    source,
+    ageMs,
+    reason,
+    revalidating,
+  });
+
+  /** A read that waits for the upstream (or the second tier), or joins a load in flight. */
+  const readThrough = async (
+    key: string,
+    options: CacheReadOptions | undefined,
+    { resolution, verdict }: ReturnType<typeof describe>,
+  ): Promise<CacheRead<V>> => {
+    const policy = resolution.policy;
+    const priority = options?.priority ?? policy.priority;
+    const existing = flights.get(key);
+    const flight = existing ?? startLoad(key, policy, priority, false, true);
+    if (existing) metrics.coalesced++;
+    try {
+      const loaded = await flight.promise;
+      const loadedAge = Math.max(0, clock.now() - loaded.storedAt);
+      const fromShared = loaded.fromSecondTier === true;
+      if (!existing && !fromShared) metrics.misses++;
+      return {
+        value: loaded.value,
+        found: loaded.found,
+        decision: decisionOf(
+          key,
+          resolution,
+          existing ? "coalesced" : fromShared ? "hit" : "miss",
+          fromShared ? "second-tier" : "upstream",
+          loadedAge,
+          existing ? `${verdict.reason}; joined a load already in flight` : verdict.reason,
+          false,
+        ),
+      };
+    } catch (error) {
+      // The upstream failed: a value still within its bound may be served if the policy allows.
+      const fallback = memory.get(key);
+      if (fallback?.found && policy.serveStaleOnError) {
+        const fallbackAge = clock.now() - fallback.storedAt;
+        if (fallbackAge < policy.maxStalenessMs) {
+          metrics.stale++;
+          return {
+            value: fallback.value,
+            found: true,
+            decision: decisionOf(
+              key,
+              resolution,
+              "stale",
+              "memory",
+              fallbackAge,
+              `upstream failed (${error instanceof Error ? error.message : String(error)}); age ${Math.round(fallbackAge)} ms within bound ${policy.maxStalenessMs} ms`,
+              false,
+            ),
+          };
+        }
+      }
+      throw error;
+    }
+  };
+
   const cache: ReadThroughCache<V> = {
-    async read(key, options) {
-      const { resolution, entry, ageMs, verdict } = describe(key, options);
+    // Not async: a read served from memory (fresh, stale or "not found") settles without
+    // an async function's frame and state machine, which cost more than the lookup.
+    read(key, options) {
+      let described: ReturnType<typeof describe>;
+      try {
+        described = describe(key, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { resolution, entry, ageMs, verdict } = described;
       const policy = resolution.policy;
       const priority = options?.priority ?? policy.priority;
-      const base = { key, entity: settings.entity, policy: policy.name, policyReason: resolution.reason };
       if (entry && verdict.action === "fresh") {
         if (entry.found) metrics.hits++;
         else metrics.negativeHits++;
-        return {
+        return Promise.resolve<CacheRead<V>>({
           value: entry.value,
           found: entry.found,
-          decision: {
-            ...base,
-            outcome: entry.found ? "hit" : "negative-hit",
-            source: "memory",
-            ageMs: ageMs!,
-            reason: verdict.reason,
-            revalidating: false,
-          },
-        };
+          decision: decisionOf(
+            key,
+            resolution,
+            entry.found ? "hit" : "negative-hit",
+            "memory",
+            ageMs!,
+            verdict.reason,
+            false,
+          ),
+        });
       }
       if (entry && verdict.action === "stale-revalidate") {
         metrics.stale++;
@@ -426,62 +518,13 @@ export function createReadThroughCache<V>(settings: ReadThroughCacheSettings<V>)
             // Counted in loadErrors; the value stays servable until its bound.
           });
         }
-        return {
+        return Promise.resolve<CacheRead<V>>({
           value: entry.value,
           found: entry.found,
-          decision: {
-            ...base,
-            outcome: "stale",
-            source: "memory",
-            ageMs: ageMs!,
-            reason: verdict.reason,
-            revalidating: true,
-          },
-        };
+          decision: decisionOf(key, resolution, "stale", "memory", ageMs!, verdict.reason, true),
+        });
       }
-      const existing = flights.get(key);
-      const flight = existing ?? startLoad(key, policy, priority, false, true);
-      if (existing) metrics.coalesced++;
-      try {
-        const loaded = await flight.promise;
-        const loadedAge = Math.max(0, clock.now() - loaded.storedAt);
-        const fromShared = loaded.fromSecondTier === true;
-        if (!existing && !fromShared) metrics.misses++;
-        return {
-          value: loaded.value,
-          found: loaded.found,
-          decision: {
-            ...base,
-            outcome: existing ? "coalesced" : fromShared ? "hit" : "miss",
-            source: fromShared ? "second-tier" : "upstream",
-            ageMs: loadedAge,
-            reason: existing ? `${verdict.reason}; joined a load already in flight` : verdict.reason,
-            revalidating: false,
-          },
-        };
-      } catch (error) {
-        // The upstream failed: a value still within its bound may be served if the policy allows.
-        const fallback = memory.get(key);
-        if (fallback?.found && policy.serveStaleOnError) {
-          const fallbackAge = clock.now() - fallback.storedAt;
-          if (fallbackAge < policy.maxStalenessMs) {
-            metrics.stale++;
-            return {
-              value: fallback.value,
-              found: true,
-              decision: {
-                ...base,
-                outcome: "stale",
-                source: "memory",
-                ageMs: fallbackAge,
-                reason: `upstream failed (${error instanceof Error ? error.message : String(error)}); age ${Math.round(fallbackAge)} ms within bound ${policy.maxStalenessMs} ms`,
-                revalidating: false,
-              },
-            };
-          }
-        }
-        throw error;
-      }
+      return readThrough(key, options, described);
     },
     async get(key, options) {
       return (await cache.read(key, options)).value;

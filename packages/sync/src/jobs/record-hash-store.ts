@@ -34,8 +34,9 @@ const RUNS_KEPT = 64;
 
 /**
  * One job's records, off the JavaScript heap: an open-addressing index of slot numbers,
- * and per slot the key's hash, its place in a UTF-16 arena, the content hash as two
- * 32-bit words, the run that last saw it and its state. About 33 bytes plus two per key
+ * and per slot the key's hash, its place in a byte arena (one byte a character when every
+ * character is below U+0100, else two), the content hash as two
+ * 32-bit words, the run that last saw it and its state. About 33 bytes plus one per key
  * character per record, and nothing for the garbage collector to trace.
  */
 interface JobTable {
@@ -45,13 +46,14 @@ interface JobTable {
   live: number;
   keyHash: Uint32Array;
   keyStart: Uint32Array;
+  /** The key's length in characters × 2, plus 1 when it is stored two bytes a character. */
   keyLength: Uint32Array;
   hashOne: Uint32Array;
   hashTwo: Uint32Array;
   seen: Uint32Array;
   state: Uint8Array;
   other: Map<number, string>;
-  arena: Uint16Array;
+  arena: Uint8Array;
   arenaUsed: number;
   runs: Map<string, number>;
 }
@@ -109,16 +111,29 @@ function newTable(): JobTable {
     seen: new Uint32Array(MIN_SLOTS),
     state: new Uint8Array(MIN_SLOTS),
     other: new Map(),
-    arena: new Uint16Array(MIN_SLOTS * 16),
+    arena: new Uint8Array(MIN_SLOTS * 16),
     arenaUsed: 0,
     runs: new Map(),
   };
 }
 
+/** Bytes a stored key takes in the arena. */
+function bytesOf(packedLength: number): number {
+  return packedLength & 1 ? (packedLength >>> 1) * 2 : packedLength >>> 1;
+}
+
 function sameKey(table: JobTable, slot: number, key: string): boolean {
-  if (table.keyLength[slot] !== key.length) return false;
+  const packed = table.keyLength[slot]!;
+  if (packed >>> 1 !== key.length) return false;
   const start = table.keyStart[slot]!;
   const arena = table.arena;
+  if (packed & 1) {
+    for (let index = 0; index < key.length; index++) {
+      const at = start + index * 2;
+      if ((arena[at]! | (arena[at + 1]! << 8)) !== key.charCodeAt(index)) return false;
+    }
+    return true;
+  }
   for (let index = 0; index < key.length; index++) {
     if (arena[start + index] !== key.charCodeAt(index)) return false;
   }
@@ -137,11 +152,19 @@ function cellOf(table: JobTable, key: string, hash: number): number {
 }
 
 function keyAt(table: JobTable, slot: number): string {
+  const packed = table.keyLength[slot]!;
+  const length = packed >>> 1;
   const start = table.keyStart[slot]!;
-  const end = start + table.keyLength[slot]!;
+  const codes = new Uint16Array(length);
+  for (let index = 0; index < length; index++) {
+    codes[index] =
+      packed & 1
+        ? table.arena[start + index * 2]! | (table.arena[start + index * 2 + 1]! << 8)
+        : table.arena[start + index]!;
+  }
   let key = "";
-  for (let at = start; at < end; at += 8192) {
-    key += String.fromCharCode(...table.arena.subarray(at, Math.min(end, at + 8192)));
+  for (let at = 0; at < length; at += 8192) {
+    key += String.fromCharCode(...codes.subarray(at, Math.min(length, at + 8192)));
   }
   return key;
 }
@@ -161,15 +184,15 @@ function reindex(table: JobTable): void {
 }
 
 /**
- * Moves the live records into arrays with room for half as many again (plus `extraChars`
+ * Moves the live records into arrays with room for half as many again (plus `extraBytes`
  * of keys), dropping deleted ones: growth when the table is full of live records,
  * compaction when deletions left it full of holes.
  */
-function rebuild(table: JobTable, extraChars: number): void {
+function rebuild(table: JobTable, extraBytes: number): void {
   const from = { ...table };
-  let liveChars = extraChars;
+  let liveBytes = extraBytes;
   for (let slot = 0; slot < from.slots; slot++) {
-    if (from.state[slot] !== DELETED) liveChars += from.keyLength[slot]!;
+    if (from.state[slot] !== DELETED) liveBytes += bytesOf(from.keyLength[slot]!);
   }
   const slots = capacityFor(Math.ceil(table.live * 1.5) + 1);
   const words = () => new Uint32Array(slots);
@@ -180,7 +203,7 @@ function rebuild(table: JobTable, extraChars: number): void {
   table.hashTwo = words();
   table.seen = words();
   table.state = new Uint8Array(slots);
-  table.arena = new Uint16Array(capacityFor(Math.ceil((liveChars * 1.5 + 1) / 16)) * 16);
+  table.arena = new Uint8Array(capacityFor(Math.ceil((liveBytes * 1.5 + 1) / 16)) * 16);
   if (table.live === from.slots) {
     // Nothing deleted: the arrays are copied whole.
     table.keyHash.set(from.keyHash.subarray(0, from.slots));
@@ -199,11 +222,11 @@ function rebuild(table: JobTable, extraChars: number): void {
   for (let slot = 0; slot < from.slots; slot++) {
     if (from.state[slot] === DELETED) continue;
     const start = from.keyStart[slot]!;
-    const length = from.keyLength[slot]!;
-    for (let index = 0; index < length; index++) table.arena[arenaUsed + index] = from.arena[start + index]!;
+    const bytes = bytesOf(from.keyLength[slot]!);
+    for (let index = 0; index < bytes; index++) table.arena[arenaUsed + index] = from.arena[start + index]!;
     table.keyStart[next] = arenaUsed;
-    arenaUsed += length;
-    table.keyLength[next] = length;
+    arenaUsed += bytes;
+    table.keyLength[next] = from.keyLength[slot]!;
     table.keyHash[next] = from.keyHash[slot]!;
     table.hashOne[next] = from.hashOne[slot]!;
     table.hashTwo[next] = from.hashTwo[slot]!;
@@ -219,18 +242,28 @@ function rebuild(table: JobTable, extraChars: number): void {
 }
 
 function addSlot(table: JobTable, key: string, hash: number): number {
-  if (table.slots === table.keyHash.length || table.arenaUsed + key.length > table.arena.length) {
-    rebuild(table, key.length);
+  let wide = false;
+  for (let index = 0; index < key.length && !wide; index++) wide = key.charCodeAt(index) > 0xff;
+  const bytes = wide ? key.length * 2 : key.length;
+  if (table.slots === table.keyHash.length || table.arenaUsed + bytes > table.arena.length) {
+    rebuild(table, bytes);
   }
   if ((table.indexUsed + 1) * 4 > table.index.length * 3) reindex(table);
   const slot = table.slots++;
   table.live++;
   table.keyHash[slot] = hash;
   table.keyStart[slot] = table.arenaUsed;
-  table.keyLength[slot] = key.length;
-  for (let index = 0; index < key.length; index++)
-    table.arena[table.arenaUsed + index] = key.charCodeAt(index);
-  table.arenaUsed += key.length;
+  table.keyLength[slot] = key.length * 2 + (wide ? 1 : 0);
+  const arena = table.arena;
+  const start = table.arenaUsed;
+  for (let index = 0; index < key.length; index++) {
+    const code = key.charCodeAt(index);
+    if (wide) {
+      arena[start + index * 2] = code & 0xff;
+      arena[start + index * 2 + 1] = code >>> 8;
+    } else arena[start + index] = code;
+  }
+  table.arenaUsed += bytes;
   const index = table.index;
   const mask = index.length - 1;
   let cell = hash & mask;
