@@ -14,7 +14,7 @@
  * Before the runs, it counts the database round trips of an idempotency claim (new key
  * and key already completed).
  *
- * `DISTRO_BENCH_SMOKE=1` runs 200 orders per run; `DISTRO_BENCH_ORDERS` sets the size.
+ * `DISTRO_BENCH_SMOKE=1` runs 100 orders per run; `DISTRO_BENCH_ORDERS` sets the size.
  * Without `DISTRO_PG_URL` (or without NATS or Redis) the PostgreSQL runs are skipped with
  * the reason and PGlite runs alone (on the in-memory transport when NATS is unset).
  */
@@ -35,7 +35,7 @@ import {
 } from "../src/index";
 
 const smoke = process.env.DISTRO_BENCH_SMOKE === "1";
-const orders = Number(process.env.DISTRO_BENCH_ORDERS ?? (smoke ? 200 : 20_000));
+const orders = Number(process.env.DISTRO_BENCH_ORDERS ?? (smoke ? 100 : 20_000));
 const services = {
   postgresUrl: process.env.DISTRO_PG_URL,
   natsUrl: process.env.DISTRO_NATS_URL,
