@@ -133,6 +133,7 @@ describe("createOtelTracer", () => {
     expect(withParent.traceparent).toBe(INCOMING);
     const root = tracer.startSpan("b");
     expect(root.traceparent).toBeUndefined();
+    expect(tracer.startSpan("c", { parent: "00-not-a-traceparent" }).traceparent).toBeUndefined();
     withParent.end();
     root.end();
     expect(exporter.getFinishedSpans()).toHaveLength(0);

@@ -10,7 +10,7 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
-import { formatTraceparent, parseTraceparent } from "../correlation/traceparent";
+import { formatTraceparent, parseTraceparent, type Traceparent } from "../correlation/traceparent";
 import type {
   Span,
   SpanAttributes,
@@ -95,9 +95,8 @@ function traceparentOf(span: OtelSpan): string | undefined {
  * traceparent set as a remote span context (an event from the bus, another process).
  * Without a valid parent, the active context as it is.
  */
-function parentContext(parent: string | undefined): Context {
+function parentContext(parsed: Traceparent | undefined): Context {
   const active = context.active();
-  const parsed = parseTraceparent(parent);
   if (parsed === undefined) return active;
   const current = trace.getSpanContext(active);
   if (current !== undefined && current.traceId === parsed.traceId && current.spanId === parsed.parentId) {
@@ -154,12 +153,14 @@ function toAttributes(attributes: SpanAttributes | undefined): Attributes | unde
 export function createOtelTracer(tracer: OtelTracer): Tracer {
   return {
     startSpan(name: string, options: SpanOptions = {}): Span {
+      const parent = parseTraceparent(options.parent);
       const otelSpan = tracer.startSpan(
         name,
         { kind: KINDS[options.kind ?? "internal"], attributes: toAttributes(options.attributes) },
-        parentContext(options.parent),
+        parentContext(parent),
       );
-      return new OtelBackedSpan(otelSpan, options.parent);
+      // A span that records nothing (the API without an SDK) passes a valid parent on.
+      return new OtelBackedSpan(otelSpan, parent === undefined ? undefined : options.parent);
     },
     activate<T>(span: Span, fn: () => T): T {
       if (!(span instanceof OtelBackedSpan)) return fn();
