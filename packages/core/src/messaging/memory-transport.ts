@@ -113,6 +113,7 @@ class Subscription {
   readonly consumers: Consumer[] = [];
   private next = 0;
   private scheduled = false;
+  private dispatching = false;
   readonly waiting: (() => void)[] = [];
 
   constructor(private readonly capacity: number) {}
@@ -143,11 +144,16 @@ class Subscription {
   }
 
   dispatch(): void {
-    while (this.queue.length > 0) {
-      const consumer = this.pick();
-      if (consumer === undefined) break;
-      const entry = this.queue.shift()!;
-      this.deliver(consumer, entry);
+    this.dispatching = true;
+    try {
+      while (this.queue.length > 0) {
+        const consumer = this.pick();
+        if (consumer === undefined) break;
+        const entry = this.queue.shift()!;
+        this.deliver(consumer, entry);
+      }
+    } finally {
+      this.dispatching = false;
     }
     while (this.waiting.length > 0 && this.hasRoom()) this.waiting.shift()!();
   }
@@ -159,7 +165,8 @@ class Subscription {
 
   settle(consumer: Consumer, entry: Entry): boolean {
     if (consumer.closed || !consumer.unsettled.delete(entry)) return false;
-    this.schedule();
+    // Settled while delivering (a consumer that finishes at once): the loop goes on by itself.
+    if (!this.dispatching) this.schedule();
     return true;
   }
 
