@@ -838,7 +838,8 @@ export function createBus(options: BusOptions = {}): Bus {
           // letter). Anything JSON would change (a Date, binary data, undefined) takes the
           // JSON way below, so a subscriber gets what it always got.
           if (isPlainJson(checked)) {
-            checked.data = copyPlain(checked.data);
+            if (typeof checked.data === "object" && checked.data !== null)
+              checked.data = copyPlain(checked.data);
             return transport.publish(new InProcessMessage(checked, checked.subject, serializeEvent));
           }
         }
