@@ -199,6 +199,30 @@ describe("bus on the memory transport (events handed through as objects)", () =>
     await bus.close();
   });
 
+  it("hands over the same attributes as parsing the event's JSON would", async () => {
+    const bus = createBus();
+    const seen: unknown[] = [];
+    const subscription = await bus.subscribe({ name: "reader", handler: (event) => void seen.push(event) });
+    const bare = createEvent({ type: "t", source: "/s" });
+    const extended = {
+      ...createEvent({ type: "t", source: "/s", data: { n: 1 } }),
+      tenant: "acme",
+      priority: 3,
+      urgent: true,
+      dataschema: null,
+    };
+    await bus.publish(bare);
+    await bus.publish(extended);
+    await waitUntil(() => subscription.stats.handled === 2);
+    expect(Object.keys(seen[0] as object).sort()).toEqual(
+      Object.keys(JSON.parse(JSON.stringify(bare))).sort(),
+    );
+    expect(Object.hasOwn(seen[0] as object, "data")).toBe(false);
+    const { dataschema: _dropped, ...expected } = extended;
+    expect(seen[1]).toStrictEqual(JSON.parse(JSON.stringify(expected)));
+    await bus.close();
+  });
+
   it("refuses data JSON cannot write, as before", async () => {
     const bus = createBus();
     await bus.subscribe({ name: "reader", handler: () => undefined });
