@@ -1,8 +1,16 @@
-import type { DeadLetterStore, FlowStore, IdempotencyStore, InboxStore, RetryClock } from "@distro/core";
+import type {
+  DeadLetterStore,
+  ExceptionQueueStore,
+  FlowStore,
+  IdempotencyStore,
+  InboxStore,
+  RetryClock,
+} from "@distro/core";
 import { createPostgresCheckpointStore, type PostgresCheckpointStore } from "./checkpoint-store";
 import { createPostgresControlNumberStore, type PostgresControlNumberStore } from "./control-number-store";
 import { type CrossReferenceStore, createPostgresCrossReferenceStore } from "./cross-reference-store";
 import { createPostgresDeadLetterStore } from "./dead-letter-store";
+import { createPostgresExceptionQueueStore } from "./exception-queue-store";
 import { createPostgresFlowStore } from "./flow-store";
 import { createPostgresIdempotencyStore } from "./idempotency-store";
 import { createPostgresInboxStore } from "./inbox-store";
@@ -40,6 +48,8 @@ export interface PostgresStores {
   crossReferences: CrossReferenceStore;
   /** EDI control numbers. */
   controlNumbers: PostgresControlNumberStore;
+  /** Exception queues for people (items routed from dead letters and flow holds). */
+  exceptions: ExceptionQueueStore;
 }
 
 /**
@@ -71,5 +81,6 @@ export async function createPostgresStores(settings: PostgresStoresSettings): Pr
     checkpoints: createPostgresCheckpointStore(shared),
     crossReferences: createPostgresCrossReferenceStore(shared),
     controlNumbers: createPostgresControlNumberStore(shared),
+    exceptions: createPostgresExceptionQueueStore(shared),
   };
 }
