@@ -1,4 +1,5 @@
 import type { CloudEvent } from "../envelope/index";
+import { type DistroError, isDistroError } from "../errors/distro-error";
 import { ContractError } from "../errors/kinds";
 import { describeValue } from "./describe-value";
 import type { ContractRegistry } from "./registry";
@@ -38,6 +39,51 @@ export interface ContractValidatorSettings {
   upcast?: boolean;
   /** Where an event's contract is read; its `dataschema` by default. */
   contractOf?: (event: CloudEvent) => { type: string; version: number } | undefined;
+  /**
+   * Told about each event the hook refuses, before the refusal is thrown (for metrics).
+   * It should not throw; one that does cannot change the refusal, and its error is
+   * reported as a process warning (`DistroHookWarning`).
+   */
+  onInvalid?: (failure: ContractValidationFailure) => void;
+}
+
+/**
+ * Why {@link contractValidator} refused an event: no contract named, a version the
+ * registry does not know, a version past its sunset, a payload that does not match its
+ * version, or an upcast that failed.
+ *
+ * @example
+ * ```ts
+ * const reason: ContractFailureReason = "sunset";
+ * ```
+ */
+export type ContractFailureReason =
+  | "no_contract"
+  | "unknown_version"
+  | "sunset"
+  | "invalid"
+  | "upcast_failed";
+
+/**
+ * What {@link ContractValidatorSettings.onInvalid} is told about a refused event. It
+ * names the contract, never the payload.
+ *
+ * @example
+ * ```ts
+ * const failure: ContractValidationFailure = { user: "erp-booking", type: "order.submitted", version: 1, reason: "sunset", error };
+ * ```
+ */
+export interface ContractValidationFailure {
+  /** The consuming system (the validator's `user`). */
+  user: string;
+  /** The contract type the event named, when it named one. */
+  type?: string;
+  /** The version the event named, when it named one. */
+  version?: number;
+  /** Why it was refused. */
+  reason: ContractFailureReason;
+  /** The error the hook throws. */
+  error: DistroError;
 }
 
 /**
@@ -51,7 +97,8 @@ export interface ContractValidatorSettings {
  * @typeParam T - the payload type the handler gets: the latest version's (or, with
  *   `upcast: false`, the union of the versions it may receive); the registry has checked it
  * @param registry - the contract registry
- * @param settings - the consumer's name, whether to upcast, where the contract is read
+ * @param settings - the consumer's name, whether to upcast, where the contract is read, and
+ *   `onInvalid`, told about each refusal (for metrics)
  * @returns the hook, for `bus.subscribe({ validate })`
  * @throws {@link ContractError} (from the hook) when an event names no known contract
  *   version or its version is past its sunset; `ValidationError` when its data is invalid
@@ -74,7 +121,7 @@ export function contractValidator<T = unknown>(
 ): (event: CloudEvent) => CloudEvent<T> {
   const contractOf = settings.contractOf ?? ((event: CloudEvent) => parseContractSchemaId(event.dataschema));
   const use = { user: settings.user, role: "consumer" as const };
-  return (event) => {
+  const check = (event: CloudEvent): CloudEvent<T> => {
     const contract = contractOf(event);
     if (contract === undefined) {
       throw new ContractError(
@@ -88,4 +135,45 @@ export function contractValidator<T = unknown>(
     const { data, version } = registry.upcast(contract.type, contract.version, event.data, use);
     return { ...event, data: data as T, dataschema: registry.get(contract.type, version).schemaId };
   };
+  const onInvalid = settings.onInvalid;
+  if (onInvalid === undefined) return check;
+  return (event) => {
+    try {
+      return check(event);
+    } catch (error) {
+      const contract = contractOf(event);
+      const failure: ContractValidationFailure = {
+        user: settings.user,
+        ...(contract === undefined ? {} : { type: contract.type, version: contract.version }),
+        reason: failureReason(registry, contract, error),
+        error: isDistroError(error)
+          ? error
+          : new ContractError("The contract check failed", { cause: error }),
+      };
+      try {
+        onInvalid(failure);
+      } catch (hookError) {
+        const warning = new Error(
+          `distro contractValidator hook onInvalid threw: ${(hookError as Error)?.message ?? String(hookError)}`,
+        );
+        warning.name = "DistroHookWarning";
+        process.emitWarning(warning);
+      }
+      throw error;
+    }
+  };
+}
+
+function failureReason(
+  registry: ContractRegistry,
+  contract: { type: string; version: number } | undefined,
+  error: unknown,
+): ContractFailureReason {
+  if (contract === undefined) return "no_contract";
+  if (!isDistroError(error)) return "upcast_failed";
+  // Read from the error's data, not its class, so a second copy of core still matches.
+  if ((error.details as { lifecycle?: unknown } | undefined)?.lifecycle === "sunset") return "sunset";
+  if (!registry.versionsOf(contract.type).includes(contract.version)) return "unknown_version";
+  if (error.code === "VALIDATION_FAILED") return "invalid";
+  return "upcast_failed";
 }
