@@ -26,7 +26,10 @@ function setup() {
   });
   registry.register(StockV1).register(StockV2);
   registry.deprecate("stock.counted", 1, { sunsetAt: "2027-01-01T00:00:00Z", replacement: 2 });
-  return { registry, setNow: (iso: string) => void (now = Date.parse(iso)) };
+  const setNow = (iso: string) => {
+    now = Date.parse(iso);
+  };
+  return { registry, setNow };
 }
 
 const event = (dataschema: string | undefined, data: unknown) =>
