@@ -1,4 +1,3 @@
-import { BoundedMap } from "../idempotency/bounded-map";
 import type { RetryClock } from "../retry/index";
 import { withSyncInbox } from "./in-process";
 
@@ -77,9 +76,55 @@ export interface MemoryInboxStoreOptions {
 }
 
 interface InboxEntry {
+  readonly key: string;
   token: string;
   outcome: InboxOutcome | undefined;
   until: number;
+  removed: boolean;
+}
+
+/**
+ * One subscriber's entries, bounded by count: the oldest (by first claim) are forgotten
+ * first, in O(1) amortised time. An entry claimed again after its lease ran out keeps its
+ * place; one released or forgotten leaves the order at once (it is skipped when reached).
+ */
+class SubscriberEntries {
+  private readonly entries = new Map<string, InboxEntry>();
+  private order: (InboxEntry | undefined)[] = [];
+  private head = 0;
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): InboxEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Adds an entry whose key is not in the map (the caller looked it up). */
+  add(entry: InboxEntry): void {
+    this.entries.set(entry.key, entry);
+    this.order.push(entry);
+    while (this.entries.size > this.max && this.head < this.order.length) {
+      const oldest = this.order[this.head]!;
+      this.order[this.head] = undefined;
+      this.head += 1;
+      if (!oldest.removed) this.remove(oldest);
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+    // Released and forgotten entries stay in the order until reached; drop them when they
+    // pile up.
+    if (this.order.length - this.head > this.max * 2 + 1024) {
+      this.order = this.order.slice(this.head).filter((item) => item !== undefined && !item.removed);
+      this.head = 0;
+    }
+  }
+
+  remove(entry: InboxEntry): void {
+    entry.removed = true;
+    this.entries.delete(entry.key);
+  }
 }
 
 /**
@@ -102,11 +147,11 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
   const clock = options.clock ?? Date;
   // One bounded map per subscriber, keyed by the message key as given: no joined key is
   // built (and hashed) per call.
-  const subscribers = new Map<string, BoundedMap<InboxEntry>>();
-  const entriesOf = (subscriber: string): BoundedMap<InboxEntry> => {
+  const subscribers = new Map<string, SubscriberEntries>();
+  const entriesOf = (subscriber: string): SubscriberEntries => {
     let entries = subscribers.get(subscriber);
     if (entries === undefined) {
-      entries = new BoundedMap<InboxEntry>(maxEntries);
+      entries = new SubscriberEntries(maxEntries);
       subscribers.set(subscriber, entries);
     }
     return entries;
@@ -114,7 +159,7 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
   let serial = 0;
 
   const held = (
-    entries: BoundedMap<InboxEntry>,
+    entries: SubscriberEntries,
     messageKey: string,
     token: string,
     now: number,
@@ -136,7 +181,14 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
     }
     serial += 1;
     const token = String(serial);
-    entries.set(messageKey, { token, outcome: undefined, until: now + leaseMs });
+    if (entry === undefined) {
+      entries.add({ key: messageKey, token, outcome: undefined, until: now + leaseMs, removed: false });
+    } else {
+      // Its lease or retention ran out: claimed again, in its place.
+      entry.token = token;
+      entry.outcome = undefined;
+      entry.until = now + leaseMs;
+    }
     return { status: "acquired", token };
   };
 
@@ -166,12 +218,15 @@ export function createMemoryInboxStore(options: MemoryInboxStoreOptions = {}): I
       },
       async release(subscriber, messageKey, token) {
         const entries = entriesOf(subscriber);
-        if (held(entries, messageKey, token, clock.now()) === undefined) return false;
-        entries.delete(messageKey);
+        const entry = held(entries, messageKey, token, clock.now());
+        if (entry === undefined) return false;
+        entries.remove(entry);
         return true;
       },
       async forget(subscriber, messageKey) {
-        subscribers.get(subscriber)?.delete(messageKey);
+        const entries = subscribers.get(subscriber);
+        const entry = entries?.get(messageKey);
+        if (entry !== undefined) entries!.remove(entry);
       },
     },
     { begin, complete },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEvent } from "../envelope/index";
+import { type CloudEvent, createEvent } from "../envelope/index";
 import { ValidationError } from "../errors/index";
 import {
   describeDeadLetterStoreConformance,
@@ -212,7 +212,7 @@ describe("bus on the memory transport (events handed through as objects)", () =>
       dataschema: null,
     };
     await bus.publish(bare);
-    await bus.publish(extended);
+    await bus.publish(extended as unknown as CloudEvent);
     await waitUntil(() => subscription.stats.handled === 2);
     expect(Object.keys(seen[0] as object).sort()).toEqual(
       Object.keys(JSON.parse(JSON.stringify(bare))).sort(),
@@ -292,6 +292,38 @@ describe("bus on the memory transport (events handed through as objects)", () =>
       expect(numbers).toHaveLength(15);
     }
     await bus.close();
+  });
+});
+
+describe("memory inbox bound", () => {
+  it("remembers at most maxEntries messages per subscriber, forgetting the oldest first", async () => {
+    const inbox = createMemoryInboxStore({ maxEntries: 3 });
+    const finish = async (subscriber: string, key: string) => {
+      const begin = await inbox.begin(subscriber, key, 60_000);
+      expect(begin.status).toBe("acquired");
+      if (begin.status === "acquired") await inbox.complete(subscriber, key, begin.token, "handled");
+    };
+    const statusOf = async (subscriber: string, key: string) =>
+      (await inbox.begin(subscriber, key, 60_000)).status;
+    for (const key of ["a", "b", "c", "d"]) await finish("billing", key);
+    await finish("shipping", "a");
+    expect([
+      await statusOf("billing", "b"),
+      await statusOf("billing", "c"),
+      await statusOf("billing", "d"),
+    ]).toEqual(["done", "done", "done"]);
+    expect(await statusOf("shipping", "a")).toBe("done");
+    // "a" was forgotten; claiming it again makes "b" the oldest to go.
+    expect(await statusOf("billing", "a")).toBe("acquired");
+    expect(await statusOf("billing", "c")).toBe("done");
+    expect(await statusOf("billing", "b")).toBe("acquired");
+    // A released claim frees its place at once.
+    await inbox.forget("billing", "b");
+    const held = await inbox.begin("billing", "e", 60_000);
+    expect(held.status).toBe("acquired");
+    if (held.status === "acquired") expect(await inbox.release("billing", "e", held.token)).toBe(true);
+    await finish("billing", "f");
+    expect([await statusOf("billing", "d"), await statusOf("billing", "f")]).toEqual(["done", "done"]);
   });
 });
 
