@@ -83,7 +83,11 @@ export interface ProcessManagerOptions {
 
 /** How to start a flow instance. */
 export interface StartOptions {
-  /** The instance id; starting an existing id returns it and runs nothing again. */
+  /**
+   * The instance id. Starting an existing id returns it and runs nothing again, unless
+   * it was left `running` (an earlier call stopped at a store fault, or its process
+   * died): then it continues from what the store holds.
+   */
   id: string;
   /** The correlation id; the current context's, or a new one, when absent. */
   correlationId?: string;
@@ -96,15 +100,30 @@ export interface StartOptions {
  * restart resumes at the first unfinished step; retries steps; holds a transaction for
  * a person when a step cannot complete; runs compensations in reverse when a flow
  * fails for good; waits for correlated events in whatever order they arrive.
+ *
+ * A failure of the flow store itself (a save that loses its connection, a refused
+ * revision) is not a failure of the step: the call rejects with the store's error,
+ * untouched, so its caller (a bus handler) retries it, and the retried call continues
+ * from what the store holds. A step whose result was stored is not run again; one whose
+ * result was not is, so a step with an outside effect must be idempotent.
  */
 export interface ProcessManager {
   /** Makes a flow startable. */
   register<Input>(flow: FlowDefinition<Input>): void;
   /** Starts (or, for a known id, returns) an instance, running it until it waits, holds or ends. */
   start<Input>(flow: string, input: Input, options: StartOptions): Promise<FlowInstance<Input>>;
-  /** Delivers an event to the flows waiting for it (kept for flows that wait later). */
+  /**
+   * Delivers an event to the flows waiting for it (kept for flows that wait later). An
+   * event id seen before is handed only to instances that still wait for it or that
+   * received it and were left `running`, so a redelivery after a store fault finishes
+   * the work.
+   */
   deliver(event: FlowEvent): Promise<FlowInstance[]>;
-  /** Continues a held instance: re-runs the held step, or stores `result` for it when given. */
+  /**
+   * Continues a held instance: re-runs the held step, or stores `result` for it when
+   * given. An instance left `running` (an earlier release was stored, then its call
+   * stopped at a store fault) is continued from what the store holds.
+   */
   release(id: string, options?: { result?: unknown; note?: string }): Promise<FlowInstance>;
   /** Continues every instance left `running` (after a crash or restart). */
   recover(): Promise<FlowInstance[]>;
@@ -182,11 +201,49 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
     return definition;
   }
 
+  /**
+   * Saves the instance at its next revision. When the store fails, the instance keeps
+   * the revision the store last confirmed and the error goes to the caller as it is:
+   * the save may or may not have been applied, and only a fresh read can tell.
+   */
   async function save(instance: FlowInstance): Promise<FlowInstance> {
-    instance.revision += 1;
+    const { revision, updatedAt } = instance;
+    instance.revision = revision + 1;
     instance.updatedAt = iso();
-    await store.save(instance);
+    try {
+      await store.save(instance);
+    } catch (error) {
+      instance.revision = revision;
+      instance.updatedAt = updatedAt;
+      throw error;
+    }
     return instance;
+  }
+
+  /** Whether the instance already holds this event as the result of one of its waits. */
+  function hasReceived(instance: FlowInstance, event: FlowEvent): boolean {
+    const definition = flows.get(instance.flow);
+    return (
+      definition?.steps.some(
+        (step) =>
+          step.kind === "wait" &&
+          (instance.results[step.name] as { id?: unknown } | null | undefined)?.id === event.id,
+      ) ?? false
+    );
+  }
+
+  /** Running instances of registered flows that received this event (their run stopped after it). */
+  async function receivedAndStopped(event: FlowEvent): Promise<FlowInstance[]> {
+    const out: FlowInstance[] = [];
+    for (const definition of flows.values()) {
+      const waits = definition.steps.some(
+        (step) => step.kind === "wait" && step.eventTypes.includes(event.type),
+      );
+      if (!waits) continue;
+      const running = await store.list({ flow: definition.name, status: ["running"] });
+      out.push(...running.filter((instance) => hasReceived(instance, event)));
+    }
+    return out;
   }
 
   function contextFor<Input>(
@@ -287,12 +344,57 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
     return clean;
   }
 
+  /** Runs the compensations of a flow whose failure is stored, then stores how it ended. */
+  async function finishFailed(instance: FlowInstance, definition: FlowDefinition<unknown>): Promise<void> {
+    const clean = await compensate(instance, definition);
+    instance.status = clean ? "compensated" : "failed";
+    await save(instance);
+  }
+
+  /**
+   * Stops a flow at a step that failed for good: holds it for a person, or stores the
+   * failure and compensates. A store fault on the way rejects (the caller retries);
+   * the failure is stored before any compensation runs, so a retry compensates instead
+   * of running the step again.
+   */
+  async function stopAt(
+    instance: FlowInstance,
+    definition: FlowDefinition<unknown>,
+    step: TaskStep<unknown>,
+    error: unknown,
+    started: number,
+  ): Promise<void> {
+    const serialized = serializeError(error);
+    if (error instanceof FlowHold || step.onError !== "fail") {
+      instance.status = "held";
+      instance.hold = { step: step.name, reason: serialized.message, code: serialized.code, at: iso() };
+      await save(instance);
+      await audit(instance, step.name, "held", {
+        durationMs: clock.now() - started,
+        details: { code: serialized.code, reason: serialized.message },
+      });
+      return;
+    }
+    instance.error = serialized;
+    await save(instance);
+    await audit(instance, step.name, "failed", {
+      durationMs: clock.now() - started,
+      details: { error: serialized },
+    });
+    await finishFailed(instance, definition);
+  }
+
   async function advance(id: string): Promise<FlowInstance> {
     let instance = await store.get(id);
     if (!instance) throw new DistroError("FLOW_NOT_FOUND", `No flow instance ${id}`);
     const definition = definitionOf(instance);
     const run = async (): Promise<FlowInstance> => {
       while (instance && instance.status === "running") {
+        if (instance.error) {
+          // Its failure was stored, then a store fault stopped the compensations: finish them.
+          await finishFailed(instance, definition);
+          break;
+        }
         const step: FlowStep<unknown> | undefined = definition.steps.find(
           (candidate) => !instance!.completed.includes(candidate.name),
         );
@@ -346,9 +448,10 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
         }
         const started = clock.now();
         await audit(instance, step.name, "started");
+        let result: unknown;
         try {
           const running = instance;
-          const result =
+          result =
             options.tracer === undefined
               ? await runTask(instance, step)
               : await withSpan(
@@ -364,32 +467,16 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
                   },
                   (span) => runTask(running, step, span),
                 );
-          instance.results[step.name] = result === undefined ? null : result;
-          instance.completed.push(step.name);
-          await save(instance);
-          await audit(instance, step.name, "completed", { durationMs: clock.now() - started });
         } catch (error) {
-          const serialized = serializeError(error);
-          if (error instanceof FlowHold || step.onError !== "fail") {
-            instance.status = "held";
-            instance.hold = { step: step.name, reason: serialized.message, code: serialized.code, at: iso() };
-            await save(instance);
-            await audit(instance, step.name, "held", {
-              durationMs: clock.now() - started,
-              details: { code: serialized.code, reason: serialized.message },
-            });
-            break;
-          }
-          instance.error = serialized;
-          await audit(instance, step.name, "failed", {
-            durationMs: clock.now() - started,
-            details: { error: serialized },
-          });
-          const clean = await compensate(instance, definition);
-          instance.status = clean ? "compensated" : "failed";
-          await save(instance);
+          await stopAt(instance, definition, step, error, started);
           break;
         }
+        // Outside the step's try: a store that fails to keep the result fails the call
+        // (the caller retries it), never the step.
+        instance.results[step.name] = result === undefined ? null : result;
+        instance.completed.push(step.name);
+        await save(instance);
+        await audit(instance, step.name, "completed", { durationMs: clock.now() - started });
       }
       return instance!;
     };
@@ -440,27 +527,39 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
       };
       return exclusive(startOptions.id, async () => {
         const { created, instance } = await store.create(candidate);
-        if (!created) return instance;
-        await audit(instance, flow, "started");
+        if (created) await audit(instance, flow, "started");
+        // Left running by a call that stopped at a store fault: continue it.
+        else if (instance.status !== "running") return instance;
         return (await advance(instance.id)) as FlowInstance<typeof input>;
       });
     },
 
     async deliver(event) {
       const fresh = await store.bufferEvent(event);
-      if (!fresh) return [];
-      const waiting = await store.findWaiting(event.type, event.key);
+      const candidates = await store.findWaiting(event.type, event.key);
+      // Seen before: an earlier delivery may have stopped at a store fault after keeping
+      // the event, or after an instance received it. Instances that already moved past
+      // it are left alone.
+      const pending = fresh
+        ? candidates
+        : [
+            ...candidates.filter((candidate) => !hasReceived(candidate, event)),
+            ...(await receivedAndStopped(event)),
+          ];
       const advanced: FlowInstance[] = [];
-      for (const candidate of waiting) {
-        advanced.push(
-          await exclusive(candidate.id, async () => {
-            const instance = await store.get(candidate.id);
-            if (instance?.status !== "waiting" || instance.waiting?.key !== event.key) return instance!;
-            if (!instance.waiting.eventTypes.includes(event.type)) return instance;
-            await receive(instance, event);
-            return advance(instance.id);
-          }),
-        );
+      for (const candidate of pending) {
+        const instance = await exclusive(candidate.id, async () => {
+          const instance = await store.get(candidate.id);
+          if (!instance) return undefined;
+          if (instance.status === "running" && hasReceived(instance, event)) return advance(instance.id);
+          if (instance.status !== "waiting" || instance.waiting?.key !== event.key) return instance;
+          if (!instance.waiting.eventTypes.includes(event.type) || hasReceived(instance, event)) {
+            return instance;
+          }
+          await receive(instance, event);
+          return advance(instance.id);
+        });
+        if (instance) advanced.push(instance);
       }
       return advanced;
     },
@@ -469,6 +568,8 @@ export function createProcessManager(options: ProcessManagerOptions = {}): Proce
       return exclusive(id, async () => {
         const instance = await store.get(id);
         if (!instance) throw new DistroError("FLOW_NOT_FOUND", `No flow instance ${id}`);
+        // An earlier release was stored, then its call stopped at a store fault: continue it.
+        if (instance.status === "running") return advance(id);
         if (instance.status !== "held" || !instance.hold) {
           throw new DistroError("FLOW_NOT_HELD", `Flow instance ${id} is ${instance.status}, not held`);
         }
