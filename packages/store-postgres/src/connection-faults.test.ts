@@ -373,18 +373,20 @@ describe.skipIf(!postgres.url)(
     });
 
     it.each(cutPoints)(
-      "a flow whose step commit loses its connection (%s) is resumed without repeating the effect",
+      "a flow whose step commit loses its connection (%s) fails the call retryably, is never held, and the retried call completes without repeating the effect",
       async (point) => {
         const idempotency = createPostgresIdempotencyStore({ db, schema });
         const manager = createProcessManager({ store: createPostgresFlowStore({ db, schema }) });
         const erpBookings: string[] = [];
+        let bookRuns = 0;
         const flow = `book-${randomUUID().slice(0, 8)}`;
         manager.register(
           defineFlow<{ orderId: string }>(flow, [
             // The step's effect is idempotent by the order id: the documented way to make a step
             // that may run again (its stored result was lost) take effect once.
-            task("book", ({ input }) =>
-              idempotent(
+            task("book", ({ input }) => {
+              bookRuns += 1;
+              return idempotent(
                 async () => {
                   erpBookings.push(input.orderId);
                   return `ERP-${input.orderId}`;
@@ -396,30 +398,31 @@ describe.skipIf(!postgres.url)(
                   inProgressExpiryMs: 60_000,
                   retentionMs: 86_400_000,
                 },
-              ),
-            ),
+              );
+            }),
             task("confirm", async ({ results }) => ({ confirmed: results.book })),
           ]),
         );
         const orderId = `SO-${randomUUID()}`;
         const id = `${flow}:${orderId}`;
+        // The first UPDATE is the commit of the book step's result.
         const cut = proxy.failNext("distro_flows SET", point);
-        // The process manager takes a failed step commit for a failure of the step: the start
-        // fails, or the instance is held with the DATABASE_ERROR. Nothing is lost either way:
-        // the instance is still running (the commit never reached the server) or held with
-        // the step's result stored (its reply was lost), and recover() / release() resume it.
-        await manager.start(flow, { orderId }, { id }).catch(() => undefined);
+        // A lost step commit is a fault of the store, not of the step: the start rejects with
+        // the retryable error (a bus handler's delivery is given back), and nothing is held.
+        await expect(manager.start(flow, { orderId }, { id })).rejects.toMatchObject(retryableDatabaseError);
         await cut;
-        await manager.recover();
-        const held = await manager.get(id);
-        if (held?.status === "held") {
-          expect(held.hold).toMatchObject({ step: "book", code: "DATABASE_ERROR" });
-          await manager.release(id);
-        }
-        expect(await manager.get(id)).toMatchObject({
+        const stored = await manager.get(id);
+        expect(stored?.status).toBe("running");
+        expect(stored?.hold).toBeUndefined();
+        // Before the request the commit never reached the server; before the reply it committed.
+        expect(stored?.completed).toEqual(point === "before-reply" ? ["book"] : []);
+        // The redelivered start continues from what the store holds (no ConflictError from a
+        // revision the failed save had bumped).
+        expect(await manager.start(flow, { orderId }, { id })).toMatchObject({
           status: "completed",
           results: { book: `ERP-${orderId}`, confirm: { confirmed: `ERP-${orderId}` } },
         });
+        expect(bookRuns).toBe(point === "before-reply" ? 1 : 2);
         expect(erpBookings).toEqual([orderId]);
       },
     );
