@@ -9,7 +9,7 @@ import {
   idempotent,
 } from "@distro/core";
 import { createManualClock, serviceUrl, waitUntil } from "@distro/core/testing";
-import { createProcessManager, defineFlow, task } from "@distro/orchestration";
+import { createProcessManager, defineFlow, task, waitFor } from "@distro/orchestration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDeadLetterStore } from "./dead-letter-store";
 import { createPostgresFlowStore } from "./flow-store";
@@ -424,6 +424,39 @@ describe.skipIf(!postgres.url)(
         });
         expect(bookRuns).toBe(point === "before-reply" ? 1 : 2);
         expect(erpBookings).toEqual([orderId]);
+      },
+    );
+
+    it.each(cutPoints)(
+      "a flow whose received event's commit loses its connection (%s) fails the delivery retryably; the redelivery finishes it once",
+      async (point) => {
+        const manager = createProcessManager({ store: createPostgresFlowStore({ db, schema }) });
+        const posted: string[] = [];
+        const flow = `ship-${randomUUID().slice(0, 8)}`;
+        manager.register(
+          defineFlow<{ orderId: string }>(flow, [
+            waitFor("shipped", { eventTypes: ["wms.shipped"], key: ({ input }) => input.orderId }),
+            task("post", async ({ input }) => {
+              posted.push(input.orderId);
+              return `POSTED-${input.orderId}`;
+            }),
+          ]),
+        );
+        const orderId = `SO-${randomUUID()}`;
+        const id = `${flow}:${orderId}`;
+        expect((await manager.start(flow, { orderId }, { id })).status).toBe("waiting");
+        const event = { id: `wms-${randomUUID()}`, type: "wms.shipped", key: orderId, data: {} };
+        // The next UPDATE is the commit of the received event.
+        const cut = proxy.failNext("distro_flows SET", point);
+        await expect(manager.deliver(event)).rejects.toMatchObject(retryableDatabaseError);
+        await cut;
+        expect((await manager.get(id))?.status).toBe(point === "before-reply" ? "running" : "waiting");
+        // The broker redelivers the same event id: the kept event is not new, yet the
+        // instance that still waits for it, or received it and stopped, is finished.
+        const [done] = await manager.deliver(event);
+        expect(done).toMatchObject({ status: "completed", results: { post: `POSTED-${orderId}` } });
+        expect(await manager.deliver(event)).toEqual([]);
+        expect(posted).toEqual([orderId]);
       },
     );
 
