@@ -16,8 +16,10 @@ describe("busMessageMetrics", () => {
       types: ["order.submitted"],
       retry: { maxAttempts: 1 },
       handler: (event) => {
-        if (event.data.total === "bad")
-          throw new ValidationError("Invalid total", [{ code: "invalid_string", path: ["total"], message: "bad" }]);
+        if (event.data?.total === "bad")
+          throw new ValidationError("Invalid total", [
+            { code: "invalid_string", path: ["total"], message: "bad" },
+          ]);
       },
     });
     const metrics = busMessageMetrics(createMetricsRegistry(), [booking]);
@@ -25,7 +27,9 @@ describe("busMessageMetrics", () => {
     await bus.publish(order("o-1"));
     await bus.publish(order("o-2", "order.submitted", { total: "bad" }));
     await bus.publish(order("o-3", "order.cancelled"));
-    await waitUntil(() => booking.stats.handled === 1 && booking.stats.deadLettered === 1 && booking.stats.skipped === 1);
+    await waitUntil(
+      () => booking.stats.handled === 1 && booking.stats.deadLettered === 1 && booking.stats.skipped === 1,
+    );
     await bus.publish(order("o-1")); // the same event again: the inbox drops it
     await waitUntil(() => booking.stats.duplicates === 1);
 
@@ -34,9 +38,9 @@ describe("busMessageMetrics", () => {
     const first = readSamples(text);
     const messages = (samples: typeof first, outcome: string) =>
       sampleValue(samples, "distro_messages_total", { subscriber: "erp-booking", outcome });
-    expect(["handled", "dead_lettered", "duplicate", "skipped"].map((outcome) => messages(first, outcome))).toEqual([
-      1, 1, 1, 1,
-    ]);
+    expect(
+      ["handled", "dead_lettered", "duplicate", "skipped"].map((outcome) => messages(first, outcome)),
+    ).toEqual([1, 1, 1, 1]);
     expect(messages(first, "redelivered")).toBeUndefined();
     expect(sampleValue(first, "distro_messages_in_flight", { subscriber: "erp-booking" })).toBe(0);
 

@@ -103,7 +103,9 @@ export function contractMetrics(
     onInvalid(failure) {
       const known = failure.type !== undefined && registry.versionsOf(failure.type).length > 0;
       const versionKnown =
-        known && failure.version !== undefined && registry.versionsOf(failure.type!).includes(failure.version);
+        known &&
+        failure.version !== undefined &&
+        registry.versionsOf(failure.type!).includes(failure.version);
       failures.inc({
         contract: known ? failure.type! : "unregistered",
         version: versionKnown ? String(failure.version) : "unregistered",

@@ -17,9 +17,15 @@ export function readSamples(text: string): Sample[] {
     expect(match, line).not.toBeNull();
     const labels: Record<string, string> = {};
     for (const pair of (match![2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_all, escaped: string) => (escaped === "n" ? "\n" : escaped));
+      labels[pair[1]!] = pair[2]!.replace(/\\(.)/g, (_all, escaped: string) =>
+        escaped === "n" ? "\n" : escaped,
+      );
     }
-    samples.push({ name: match![1]!, labels, value: match![3] === "+Inf" ? Number.POSITIVE_INFINITY : Number(match![3]) });
+    samples.push({
+      name: match![1]!,
+      labels,
+      value: match![3] === "+Inf" ? Number.POSITIVE_INFINITY : Number(match![3]),
+    });
   }
   return samples;
 }
@@ -28,10 +34,15 @@ export function readSamples(text: string): Sample[] {
  * The value of the one sample with this name whose labels include these, or undefined
  * when there is none (two matches fail the test).
  */
-export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const found = samples.filter(
     (sample) =>
-      sample.name === name && Object.entries(labels).every(([label, value]) => sample.labels[label] === value),
+      sample.name === name &&
+      Object.entries(labels).every(([label, value]) => sample.labels[label] === value),
   );
   expect(found.length, `${name} ${JSON.stringify(labels)}`).toBeLessThanOrEqual(1);
   return found[0]?.value;

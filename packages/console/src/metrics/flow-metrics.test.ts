@@ -61,37 +61,47 @@ describe("flowStoreMetrics", () => {
     const { metrics, manager, failUndo } = setUp();
     await manager.start("order-to-cash", { orderId: "SO-1" }, { id: "o2c:SO-1" });
     await manager.start("order-to-cash", { orderId: "SO-2", backordered: true }, { id: "o2c:SO-2" });
-    const held = await manager.start("order-to-cash", { orderId: "SO-3", overCredit: true }, { id: "o2c:SO-3" });
+    const held = await manager.start(
+      "order-to-cash",
+      { orderId: "SO-3", overCredit: true },
+      { id: "o2c:SO-3" },
+    );
     expect(held.status).toBe("held");
     await manager.start("order-to-cash", { orderId: "SO-1" }, { id: "o2c:SO-1" }); // known id: not a new run
     await manager.deliver({ id: "evt-1", type: "wms.shipped", key: "SO-1", data: {} });
     await manager.deliver({ id: "evt-2", type: "wms.shipped", key: "SO-2", data: {} });
-    expect((await manager.start("price-sync", { undoFails: false }, { id: "ps-1" })).status).toBe("compensated");
+    expect((await manager.start("price-sync", { undoFails: false }, { id: "ps-1" })).status).toBe(
+      "compensated",
+    );
     failUndo();
     expect((await manager.start("price-sync", { undoFails: true }, { id: "ps-2" })).status).toBe("failed");
 
     const text = await metrics.expose();
     expect(typesOf(text).get("distro_flow_runs_total")).toBe("counter");
     const samples = readSamples(text);
-    const runs = (flow: string, outcome: string) => sampleValue(samples, "distro_flow_runs_total", { flow, outcome });
-    expect(["started", "completed", "held", "failed", "compensated"].map((outcome) => runs("order-to-cash", outcome))).toEqual([
-      3,
-      2,
-      1,
-      undefined,
-      undefined,
-    ]);
-    expect(["started", "completed", "failed", "compensated"].map((outcome) => runs("price-sync", outcome))).toEqual([
-      2,
-      undefined,
-      1,
-      1,
-    ]);
+    const runs = (flow: string, outcome: string) =>
+      sampleValue(samples, "distro_flow_runs_total", { flow, outcome });
     expect(
-      sampleValue(samples, "distro_flow_holds_total", { flow: "order-to-cash", step: "credit-check", code: "CREDIT_LIMIT" }),
+      ["started", "completed", "held", "failed", "compensated"].map((outcome) =>
+        runs("order-to-cash", outcome),
+      ),
+    ).toEqual([3, 2, 1, undefined, undefined]);
+    expect(
+      ["started", "completed", "failed", "compensated"].map((outcome) => runs("price-sync", outcome)),
+    ).toEqual([2, undefined, 1, 1]);
+    expect(
+      sampleValue(samples, "distro_flow_holds_total", {
+        flow: "order-to-cash",
+        step: "credit-check",
+        code: "CREDIT_LIMIT",
+      }),
     ).toBe(1);
-    expect(sampleValue(samples, "distro_order_exceptions_total", { flow: "order-to-cash", kind: "held" })).toBe(1);
-    expect(sampleValue(samples, "distro_order_exceptions_total", { flow: "order-to-cash", kind: "backordered" })).toBe(1);
+    expect(
+      sampleValue(samples, "distro_order_exceptions_total", { flow: "order-to-cash", kind: "held" }),
+    ).toBe(1);
+    expect(
+      sampleValue(samples, "distro_order_exceptions_total", { flow: "order-to-cash", kind: "backordered" }),
+    ).toBe(1);
     // Only order flows count as order exceptions; no instance id or business key is a label.
     expect(sampleValue(samples, "distro_order_exceptions_total", { flow: "price-sync" })).toBeUndefined();
     expect(text).not.toMatch(/SO-\d|o2c:|ps-\d/);
@@ -100,7 +110,9 @@ describe("flowStoreMetrics", () => {
     await manager.release("o2c:SO-3", { result: { ok: true } });
     await manager.deliver({ id: "evt-3", type: "wms.shipped", key: "SO-3", data: {} });
     const after = await scrape(metrics);
-    expect(sampleValue(after, "distro_flow_runs_total", { flow: "order-to-cash", outcome: "completed" })).toBe(3);
+    expect(
+      sampleValue(after, "distro_flow_runs_total", { flow: "order-to-cash", outcome: "completed" }),
+    ).toBe(3);
     expect(sampleValue(after, "distro_flow_runs_total", { flow: "order-to-cash", outcome: "held" })).toBe(1);
   });
 
@@ -131,7 +143,11 @@ describe("flowStoreMetrics", () => {
     await store.save({ ...instance, status: "completed", revision: 3 });
     const samples = await scrape(metrics);
     expect(sampleValue(samples, "distro_flow_runs_total", { flow: "item-sync", outcome: "held" })).toBe(1);
-    expect(sampleValue(samples, "distro_flow_runs_total", { flow: "item-sync", outcome: "completed" })).toBe(1);
-    expect(sampleValue(samples, "distro_flow_runs_total", { flow: "item-sync", outcome: "started" })).toBeUndefined();
+    expect(sampleValue(samples, "distro_flow_runs_total", { flow: "item-sync", outcome: "completed" })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(samples, "distro_flow_runs_total", { flow: "item-sync", outcome: "started" }),
+    ).toBeUndefined();
   });
 });

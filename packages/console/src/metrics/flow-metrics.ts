@@ -63,7 +63,11 @@ interface Seen {
  * manager.register(orderToCashFlow({ erp, wms }));
  * ```
  */
-export function flowStoreMetrics(metrics: Metrics, store: FlowStore, settings: FlowMetricsSettings = {}): FlowStore {
+export function flowStoreMetrics(
+  metrics: Metrics,
+  store: FlowStore,
+  settings: FlowMetricsSettings = {},
+): FlowStore {
   const runs = metrics.counter("distro_flow_runs_total", {
     help: "Flow instances started, and entering completed, failed, held or compensated",
     labelNames: ["flow", "outcome"],
@@ -120,8 +124,8 @@ export function flowStoreMetrics(metrics: Metrics, store: FlowStore, settings: F
       remember(created.instance);
       return created;
     },
-    async get(id) {
-      const instance = await store.get(id);
+    async get<Input = unknown>(id: string) {
+      const instance = await store.get<Input>(id);
       remember(instance);
       return instance;
     },

@@ -112,19 +112,33 @@ describe("httpClientMetrics", () => {
     await expect(client.get("anything")).rejects.toMatchObject({ status: 0 });
     const samples = readSamples(await metrics.expose());
     expect(
-      sampleValue(samples, "distro_upstream_requests_total", { upstream: "wms", outcome: "network_error", attempt: "first" }),
+      sampleValue(samples, "distro_upstream_requests_total", {
+        upstream: "wms",
+        outcome: "network_error",
+        attempt: "first",
+      }),
     ).toBe(1);
     expect(
-      sampleValue(samples, "distro_upstream_requests_total", { upstream: "wms", outcome: "network_error", attempt: "retry" }),
+      sampleValue(samples, "distro_upstream_requests_total", {
+        upstream: "wms",
+        outcome: "network_error",
+        attempt: "retry",
+      }),
     ).toBe(1);
-    expect(sampleValue(samples, "distro_upstream_request_duration_seconds_count", { status_class: "none" })).toBe(2);
+    expect(
+      sampleValue(samples, "distro_upstream_request_duration_seconds_count", { status_class: "none" }),
+    ).toBe(2);
   });
 
   it("names each outcome from the status or the error of a send", () => {
     const send = { system: "erp", method: "GET", url: "http://127.0.0.1/", attempt: 1, durationMs: 1 };
-    expect(
-      [200, 304, 404, 429, 503].map((status) => upstreamOutcome({ ...send, status })),
-    ).toEqual(["success", "redirect", "client_error", "rate_limited", "server_error"]);
+    expect([200, 304, 404, 429, 503].map((status) => upstreamOutcome({ ...send, status }))).toEqual([
+      "success",
+      "redirect",
+      "client_error",
+      "rate_limited",
+      "server_error",
+    ]);
     expect(
       [
         new TimeoutError("no answer within 10000 ms"),

@@ -30,7 +30,17 @@ export const UPSTREAM_DURATION_BUCKETS: readonly number[] = Object.freeze([
 ]);
 
 /** Methods kept as they are; any other becomes `_OTHER` (as OpenTelemetry's HTTP conventions do). */
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+  "TRACE",
+  "CONNECT",
+]);
 
 /**
  * How one send ended, as the `outcome` label says it: `success` (2xx), `redirect` (3xx
@@ -104,7 +114,8 @@ export function httpClientMetrics(metrics: Metrics, settings: HttpClientMetricsS
       const upstream = settings.upstream ?? event.system;
       const upper = event.method.toUpperCase();
       const method = KNOWN_METHODS.has(upper) ? upper : "_OTHER";
-      const statusClass = event.status >= 100 && event.status <= 599 ? `${Math.floor(event.status / 100)}xx` : "none";
+      const statusClass =
+        event.status >= 100 && event.status <= 599 ? `${Math.floor(event.status / 100)}xx` : "none";
       duration.observe(Math.max(0, event.durationMs) / 1000, { upstream, method, status_class: statusClass });
       requests.inc({
         upstream,
