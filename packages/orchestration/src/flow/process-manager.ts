@@ -101,11 +101,13 @@ export interface StartOptions {
  * a person when a step cannot complete; runs compensations in reverse when a flow
  * fails for good; waits for correlated events in whatever order they arrive.
  *
- * A failure of the flow store itself (a save that loses its connection, a refused
- * revision) is not a failure of the step: the call rejects with the store's error,
- * untouched, so its caller (a bus handler) retries it, and the retried call continues
- * from what the store holds. A step whose result was stored is not run again; one whose
- * result was not is, so a step with an outside effect must be idempotent.
+ * A failure of the flow store itself (a save that loses its connection) is not a
+ * failure of the step: the call rejects with the store's error as it is (retryable when
+ * the store says so, e.g. `DATABASE_ERROR`), so its caller (a bus handler) retries it,
+ * and the retried call continues from what the store holds. A step whose result was
+ * stored is not run again; one whose result was not is, so a step with an outside
+ * effect must be idempotent. A save refused because another process moved the instance
+ * on still rejects with `ConflictError`.
  */
 export interface ProcessManager {
   /** Makes a flow startable. */
