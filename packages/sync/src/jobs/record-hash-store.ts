@@ -276,7 +276,7 @@ function addSlot(table: JobTable, key: string, hash: number): number {
 /**
  * The in-process {@link RecordHashStore}. Records live in typed arrays outside the
  * JavaScript heap (no string or object per record): a million records of 10-character
- * keys take about 55 MB, and the garbage collector has nothing to trace. A hash as
+ * keys take about 50 MB, and the garbage collector has nothing to trace. A hash as
  * `contentHash` gives it (16 hex characters) is kept as 8 bytes; any other text is kept
  * as is.
  *
