@@ -8,9 +8,10 @@
  * - `pg4`: 4 worker processes on PostgreSQL, the same settings: `scaling` = pg4 / pg1;
  * - `pglite`: 1 process (worker, feeder and ERP simulator together) on embedded PGlite.
  *
- * The ERP answers each request after 20 ms and grants 5,000 requests per second, so the
- * workers wait on I/O, not on the ERP's budget (the proof in examples/scale-out holds them
- * to a real budget instead). Each run gets a fresh schema, stream and limiter key.
+ * The ERP answers each request after 100 ms (a SaaS ERP API's usual latency) and grants
+ * 5,000 requests per second: a worker's 8 ERP calls in flight bound it, not the ERP's
+ * budget, so the work is I/O bound and more workers book more orders until the CPU runs
+ * out (the proof in examples/scale-out holds the workers to a real budget instead). Each run gets a fresh schema, stream and limiter key.
  * Before the runs, it counts the database round trips of an idempotency claim (new key
  * and key already completed).
  *
@@ -48,7 +49,7 @@ const common: Omit<ScaleOutOptions, "engine"> = {
   duplicateRatio: 0.3,
   poisonOrders: 0,
   seed: 20_000,
-  erp: { ratePerSecond: 5_000, latencyMs: 20 },
+  erp: { ratePerSecond: 5_000, latencyMs: 100 },
   tuning: { concurrency: 16, prefetch: 32, erpConcurrency: 8 },
   timeoutMs: 1_800_000,
 };
