@@ -20,6 +20,21 @@ export interface ContractMetrics {
 }
 
 /**
+ * Settings of {@link contractMetrics}.
+ *
+ * @example
+ * ```ts
+ * const settings: ContractMetricsSettings = { registry: createCanonicalRegistry(), clock: () => Date.now() };
+ * ```
+ */
+export interface ContractMetricsSettings {
+  /** The contract registry the validators use. */
+  registry: ContractRegistry;
+  /** The clock, epoch milliseconds (default `Date.now`), for the time to each sunset. */
+  clock?: () => number;
+}
+
+/**
  * Records the data contracts' failures and lifecycle:
  *
  * - `distro_contract_failures_total` (counter; `contract`, `version`, `reason`, `user`):
@@ -55,7 +70,7 @@ export interface ContractMetrics {
  */
 export function contractMetrics(
   metrics: CollectingMetrics,
-  settings: { registry: ContractRegistry; clock?: () => number },
+  settings: ContractMetricsSettings,
 ): ContractMetrics {
   const { registry } = settings;
   const clock = settings.clock ?? Date.now;
