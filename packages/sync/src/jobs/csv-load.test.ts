@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { type Item, ItemSchema } from "@distro/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadCsv } from "./csv-load";
 import { createMemoryRecordHashStore } from "./record-hash-store";
 
@@ -118,11 +118,42 @@ describe("CSV batch load", () => {
     expect(report.issues[0]).toMatchObject({ row: 2, code: "malformed_row" });
   });
 
-  it("lets the target's own failure through unchanged", async () => {
+  it("keys each row by the header like csv-parse's columns option: a repeated name keeps its last cell, __proto__ is a plain column", async () => {
+    const rows: Record<string, string>[] = [];
+    const report = await loadCsv({
+      input: Readable.from(["sku,__proto__,name,name\nA,polluted,first,last\n"]),
+      schema: {
+        safeParse: (input: unknown) => ({ success: true as const, data: input as Record<string, string> }),
+      },
+      toRecord: (row) => {
+        rows.push(row);
+        return row;
+      },
+      keyOf: (row) => row.sku!,
+    });
+    expect(report).toMatchObject({ rows: 1, valid: 1 });
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+    expect(Object.entries(rows[0]!)).toEqual([
+      ["sku", "A"],
+      ["__proto__", "polluted"],
+      ["name", "last"],
+    ]);
+  });
+
+  it("lets the target's own failure through unchanged, and stops reading the input", async () => {
     const failure = new Error("catalog down");
+    let closed = false;
+    async function* endless() {
+      try {
+        yield HEADER;
+        for (let index = 0; ; index++) yield `A${index},Alpha,EA,,1.00,USD\n`.repeat(50);
+      } finally {
+        closed = true;
+      }
+    }
     await expect(
       loadCsv({
-        input: Readable.from([`${HEADER}A,Alpha,EA,,1.00,USD\n`]),
+        input: endless(),
         schema: ItemSchema,
         toRecord: toItem,
         keyOf: (item) => item.sku,
@@ -131,6 +162,7 @@ describe("CSV batch load", () => {
         },
       }),
     ).rejects.toBe(failure);
+    await vi.waitFor(() => expect(closed).toBe(true));
   });
 
   it("turns a failing input stream into a typed error", async () => {
