@@ -1,3 +1,4 @@
+export * from "./audit-metrics";
 export * from "./bus-metrics";
 export * from "./console-metrics";
 export * from "./contract-metrics";
