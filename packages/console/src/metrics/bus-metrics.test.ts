@@ -71,4 +71,23 @@ describe("busMessageMetrics", () => {
     expect(sampleValue(await scrape(metrics), "distro_messages_total", { outcome: "handled" })).toBe(2);
     await bus.close();
   });
+  it("two calls on one registry (two buses) keep each other's series", async () => {
+    const orders = createBus();
+    const stock = createBus();
+    const booking = await orders.subscribe({ name: "erp-booking", handler: () => {} });
+    const counts = await stock.subscribe({ name: "stock-counts", handler: () => {} });
+    const metrics = createMetricsRegistry();
+    busMessageMetrics(metrics, [booking]);
+    busMessageMetrics(metrics, [counts]);
+    await orders.publish(order("o-1"));
+    await stock.publish(order("s-1", "stock.counted"));
+    await waitUntil(() => booking.stats.handled === 1 && counts.stats.handled === 1);
+    const samples = await scrape(metrics);
+    for (const subscriber of ["erp-booking", "stock-counts"]) {
+      expect(sampleValue(samples, "distro_messages_total", { subscriber, outcome: "handled" })).toBe(1);
+      expect(sampleValue(samples, "distro_messages_in_flight", { subscriber })).toBe(0);
+    }
+    await orders.close();
+    await stock.close();
+  });
 });

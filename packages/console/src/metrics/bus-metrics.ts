@@ -64,8 +64,10 @@ export function busMessageMetrics<M extends CollectingMetrics>(
   /** What each subscription's counters stood at when last read. */
   const seen = new WeakMap<BusSubscription, SubscriptionStats>();
 
+  /** The subscribers this call has set the in-flight gauge of (set to 0 once gone). */
+  let shown = new Set<string>();
+
   metrics.onCollect(() => {
-    inFlight.reset();
     const list = typeof subscriptions === "function" ? subscriptions() : subscriptions;
     const open = new Map<string, number>();
     for (const subscription of list) {
@@ -79,7 +81,10 @@ export function busMessageMetrics<M extends CollectingMetrics>(
       const settled = OUTCOMES.reduce((sum, [, field]) => sum + stats[field], 0);
       open.set(subscription.name, (open.get(subscription.name) ?? 0) + Math.max(0, stats.received - settled));
     }
+    // Only this call's series: another call on the same metrics keeps its own.
+    for (const subscriber of shown) if (!open.has(subscriber)) inFlight.set(0, { subscriber });
     for (const [subscriber, value] of open) inFlight.set(value, { subscriber });
+    shown = new Set([...shown, ...open.keys()]);
   });
   return metrics;
 }

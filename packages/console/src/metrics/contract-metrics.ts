@@ -104,7 +104,7 @@ export function contractMetrics(
       if (refused > 0) refusedUses.inc(labels, refused);
       seen.set(key, { deprecatedUses: usage.deprecatedUses, refusedUses: usage.refusedUses });
     }
-    sunset.reset();
+    // Deprecations are never taken back: each series is set again, none is dropped.
     const now = clock();
     for (const deprecation of registry.deprecations()) {
       sunset.set((Date.parse(deprecation.sunsetAt) - now) / 1000, {
