@@ -12,7 +12,7 @@ import { secret } from "../secrets/secret";
 import { SecretNotFoundError } from "../secrets/secret-not-found-error";
 import { apiKeyHeader, basicAuth, staticToken } from "./auth";
 import { createHttpClient } from "./http-client";
-import { type LoopbackServer, sendJson, startLoopbackServer } from "./test-server.test-helper";
+import { caught, type LoopbackServer, sendJson, startLoopbackServer } from "./test-server.test-helper";
 
 const servers: LoopbackServer[] = [];
 const folders: string[] = [];
@@ -37,15 +37,6 @@ async function secretsFolder(files: Record<string, string>): Promise<string> {
   folders.push(folder);
   for (const [name, content] of Object.entries(files)) await writeFile(join(folder, name), content);
   return folder;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 describe("auth providers reading a rotating secret", () => {

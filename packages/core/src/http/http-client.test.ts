@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseTraceparent, withCorrelation } from "../correlation/index";
 import {
@@ -17,24 +17,9 @@ import {
   type HttpRequestEvent,
   type HttpResponseEvent,
 } from "./http-client";
-import {
-  fakeTime,
-  type LoopbackHandler,
-  type LoopbackServer,
-  sendJson,
-  startLoopbackServer,
-} from "./test-server.test-helper";
+import { caught, fakeTime, type LoopbackServer, loopbackServers, sendJson } from "./test-server.test-helper";
 
-const servers: LoopbackServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(handler: LoopbackHandler): Promise<LoopbackServer> {
-  const server = await startLoopbackServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = loopbackServers();
 
 const quick: RetryPolicy = retryPolicy({
   maxAttempts: 4,
@@ -54,15 +39,6 @@ function client(server: LoopbackServer, extra: Partial<HttpClientSettings> = {})
     ...extra,
   });
   return { http, time };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 describe("createHttpClient: requests and responses", () => {
@@ -367,7 +343,6 @@ describe("createHttpClient: retries", () => {
     const server = await serve(() => undefined);
     const origin = server.origin;
     await server.close();
-    servers.splice(servers.indexOf(server), 1);
     const events: HttpRequestEvent[] = [];
     const time = fakeTime();
     const http = createHttpClient({

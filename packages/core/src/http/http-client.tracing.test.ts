@@ -1,28 +1,13 @@
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseTraceparent, withCorrelation } from "../correlation/index";
 import { withSpan } from "../observability/tracing";
 import { createRecordingTracer } from "../observability/tracing-recorder";
 import { retryPolicy } from "../retry/index";
 import { createHttpClient } from "./http-client";
-import {
-  fakeTime,
-  type LoopbackHandler,
-  type LoopbackServer,
-  sendJson,
-  startLoopbackServer,
-} from "./test-server.test-helper";
+import { fakeTime, loopbackServers, sendJson } from "./test-server.test-helper";
 
-const servers: LoopbackServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function serve(handler: LoopbackHandler): Promise<LoopbackServer> {
-  const server = await startLoopbackServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = loopbackServers();
 
 const INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

@@ -7,6 +7,7 @@ import { rotatingSecret } from "../secrets/rotating-secret";
 import { createHttpClient } from "./http-client";
 import { type OAuth2ClientCredentialsSettings, oauth2ClientCredentials } from "./oauth2";
 import {
+  caught,
   fakeTime,
   type LoopbackServer,
   type RecordedRequest,
@@ -93,15 +94,6 @@ function setup(up: Upstream, extra: Partial<OAuth2ClientCredentialsSettings> = {
     retry: retryPolicy({ maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 }),
   });
   return { http, auth, time };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 describe("oauth2ClientCredentials", () => {

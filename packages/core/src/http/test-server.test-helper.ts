@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 
 /** One request as the loopback server saw it. */
 export interface RecordedRequest {
@@ -86,4 +87,30 @@ export function fakeTime(start = Date.UTC(2026, 10, 30, 12, 0, 0)) {
     },
     sleeps,
   };
+}
+
+/**
+ * A `serve(handler)` for one test file: each server it starts is closed after the test
+ * that started it.
+ */
+export function loopbackServers(): (handler: LoopbackHandler) => Promise<LoopbackServer> {
+  const servers: LoopbackServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return async (handler) => {
+    const server = await startLoopbackServer(handler);
+    servers.push(server);
+    return server;
+  };
+}
+
+/** What `promise` rejects with; fails the test when it resolves. */
+export async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the promise to reject");
 }
