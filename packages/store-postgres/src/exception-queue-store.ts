@@ -1,5 +1,4 @@
 import {
-  DistroError,
   EXCEPTION_PRIORITY_RANK,
   type ExceptionFilter,
   type ExceptionItem,
@@ -8,7 +7,9 @@ import {
   exceptionItemId,
   exceptionResolvedError,
   exceptionStatusesOf,
+  exceptionStoreFullError,
   NotFoundError,
+  openExceptionItem,
 } from "@distro/core";
 import { quoteIdentifier, type SchemaOptions } from "./migrations";
 import { decodeText, encodeOptional, encodeText, toNumber } from "./rows";
@@ -97,23 +98,9 @@ export function createPostgresExceptionQueueStore(
         const existing = await read(db, id);
         if (existing) return { created: false, item: toItem(existing) };
         const { rows } = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`);
-        if (toNumber(rows[0]?.n ?? 0) >= settings.maxItems)
-          throw new DistroError(
-            "EXCEPTION_STORE_FULL",
-            `The exception store holds ${settings.maxItems} items`,
-            {
-              retryable: true,
-              details: { maxItems: settings.maxItems },
-            },
-          );
+        if (toNumber(rows[0]?.n ?? 0) >= settings.maxItems) throw exceptionStoreFullError(settings.maxItems);
       }
-      const item: ExceptionItem = {
-        ...structuredClone(input),
-        id,
-        status: "open",
-        createdAt: at,
-        updatedAt: at,
-      };
+      const item = openExceptionItem(input, at);
       const { rows } = await db.query<ExceptionRow>(
         `INSERT INTO ${table} (id, source_ref, kind, queue, priority_rank, status, error_code, partner, correlation_id, due_at, occurred_at, created_at, updated_at, document)
          VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $11, $12)

@@ -320,6 +320,51 @@ export function compareExceptionItems(left: ExceptionItem, right: ExceptionItem)
 }
 
 /**
+ * The error a store throws when it already holds its bound of items: retryable, since
+ * items get resolved and pruned.
+ *
+ * @param maxItems - the store's bound
+ * @returns the error (`EXCEPTION_STORE_FULL`, retryable)
+ * @example
+ * ```ts
+ * import { exceptionStoreFullError } from "@distro/core";
+ *
+ * if (count >= maxItems) throw exceptionStoreFullError(maxItems);
+ * ```
+ */
+export function exceptionStoreFullError(maxItems: number): DistroError {
+  return new DistroError("EXCEPTION_STORE_FULL", `The exception store holds ${maxItems} items`, {
+    retryable: true,
+    details: { maxItems },
+  });
+}
+
+/**
+ * The item a store keeps for a new problem: the input (copied) with its id derived from
+ * the source reference, open, created and updated at `at`.
+ *
+ * @param input - what `add` was given
+ * @param at - now, epoch milliseconds
+ * @returns the new open item
+ * @example
+ * ```ts
+ * import { openExceptionItem } from "@distro/core";
+ *
+ * const item = openExceptionItem(input, Date.now());
+ * item.status; // "open"
+ * ```
+ */
+export function openExceptionItem(input: NewExceptionItem, at: number): ExceptionItem {
+  return {
+    ...structuredClone(input),
+    id: exceptionItemId(input.sourceRef),
+    status: "open",
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/**
  * The error thrown when acting on an item that is already resolved.
  *
  * @param item - the resolved item
@@ -380,18 +425,8 @@ export function createMemoryExceptionQueueStore(
       const id = exceptionItemId(input.sourceRef);
       const existing = items.get(id);
       if (existing !== undefined) return { created: false, item: structuredClone(existing) };
-      if (items.size >= maxItems)
-        throw new DistroError("EXCEPTION_STORE_FULL", `The exception store holds ${maxItems} items`, {
-          retryable: true,
-          details: { maxItems },
-        });
-      const item: ExceptionItem = {
-        ...structuredClone(input),
-        id,
-        status: "open",
-        createdAt: at,
-        updatedAt: at,
-      };
+      if (items.size >= maxItems) throw exceptionStoreFullError(maxItems);
+      const item = openExceptionItem(input, at);
       items.set(id, item);
       return { created: true, item: structuredClone(item) };
     },
