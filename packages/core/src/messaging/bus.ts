@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { withCorrelation } from "../correlation/index";
 import { type CloudEvent, causedBy, correlationFromEvent, parseEvent } from "../envelope/index";
 import {
@@ -124,8 +124,13 @@ export interface BusOptions {
   random?: () => number;
   /** How to wait between retries (defaults to a timer). */
   sleep?: (milliseconds: number) => Promise<void>;
-  /** New event ids for replays (defaults to `crypto.randomUUID`). */
-  generateId?: () => string;
+  /**
+   * The id of the event that replays a dead letter, from the dead letter's id and how many
+   * times it was replayed before. The default derives a UUID from both, so a replay whose
+   * publish went out but whose "replayed" mark failed, tried again, publishes the same
+   * event id and the inbox handles it once. An id that ignores its arguments loses that.
+   */
+  generateId?: (deadLetterId: string, round: number) => string;
   /** Told about failures the bus recovered from by redelivery (a store that was down). */
   onError?: (error: unknown, context: { subscriber: string; eventId?: string }) => void;
   /**
@@ -334,6 +339,16 @@ const defaultSleep = (milliseconds: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
 /**
+ * The default replay event id: a UUID (version 8, RFC 9562) taken from a SHA-256 of the
+ * dead letter's id and the replay round, so the same replay always has the same id.
+ */
+function replayEventId(deadLetterId: string, round: number): string {
+  const hex = createHash("sha256").update(`distro-replay\u0000${deadLetterId}\u0000${round}`).digest("hex");
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
  * Creates a bus. Everything is in-process by default (memory transport, inbox and
  * dead-letter store); pass durable adapters to share the work between processes.
  *
@@ -364,7 +379,7 @@ export function createBus(options: BusOptions = {}): Bus {
   const clock = options.clock ?? Date;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? defaultSleep;
-  const generateId = options.generateId ?? randomUUID;
+  const generateId = options.generateId ?? replayEventId;
   const leaseMs = options.inboxLeaseMs ?? 300_000;
   const redeliveryDelayMs = Math.max(1, options.redeliveryDelayMs ?? 100);
   const report = options.onError ?? (() => undefined);
@@ -394,7 +409,11 @@ export function createBus(options: BusOptions = {}): Bus {
         { cause: error },
       );
     }
-    const event: CloudEvent = { ...original, id: generateId(), ...causedBy(original) };
+    const event: CloudEvent = {
+      ...original,
+      id: generateId(entry.id, entry.replays.length),
+      ...causedBy(original),
+    };
     await transport.publish(
       { body: serializeEvent(event), ...(event.subject === undefined ? {} : { key: event.subject }) },
       { subscription: entry.subscriber },

@@ -112,6 +112,47 @@ describe("bus subscriptions", () => {
   });
 });
 
+describe("bus replay", () => {
+  it("a replay tried again after its 'replayed' mark failed publishes the same event id, handled once", async () => {
+    const memory = createMemoryDeadLetterStore();
+    let markFails = true;
+    const bus = createBus({
+      redeliveryDelayMs: 1,
+      deadLetters: {
+        ...memory,
+        markReplayed: async (id, eventId, at) => {
+          if (markFails) throw new Error("database unavailable");
+          return memory.markReplayed(id, eventId, at);
+        },
+      },
+    });
+    let broken = true;
+    const handled: string[] = [];
+    const subscription = await bus.subscribe({
+      name: "booking",
+      retry: { maxAttempts: 1 },
+      handler: (event) => {
+        if (broken) throw new Error("bug");
+        handled.push(event.id);
+      },
+    });
+    await bus.publish(createEvent({ type: "t", source: "/s", subject: "SO-1" }));
+    await waitUntil(() => subscription.stats.deadLettered === 1);
+    const [entry] = await memory.list();
+    broken = false;
+
+    await expect(bus.replay(entry!.id)).rejects.toThrow("database unavailable");
+    markFails = false;
+    const replayed = await bus.replay(entry!.id);
+    await waitUntil(() => subscription.stats.duplicates + subscription.stats.handled >= 2);
+
+    expect(handled).toEqual([replayed.id]);
+    expect(subscription.stats.duplicates).toBe(1);
+    expect((await memory.get(entry!.id))?.replays.map((replay) => replay.eventId)).toEqual([replayed.id]);
+    await bus.close();
+  });
+});
+
 describe("bus on the memory transport (events handed through as objects)", () => {
   it("gives each subscriber its own copy: a handler's changes reach no other subscriber, redelivery or dead letter", async () => {
     const deadLetters = createMemoryDeadLetterStore();
