@@ -115,7 +115,12 @@ describe.skipIf(!postgres.url)(
         const { rows } = await transaction.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
         const pid = rows[0]!.pid;
         // The statement is running on the server when its backend is terminated.
-        const running = transaction.query("SELECT pg_sleep(30)");
+        // Settled into a value at once: the rejection may arrive while the terminate call
+        // below is still awaited, and must not count as unhandled meanwhile.
+        const running = transaction.query("SELECT pg_sleep(30)").then(
+          () => new Error("pg_sleep finished: its backend was not terminated"),
+          (error: unknown) => error,
+        );
         await waitUntil(
           async () =>
             (await countRows(
@@ -125,7 +130,7 @@ describe.skipIf(!postgres.url)(
           { description: "the statement to run" },
         );
         await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-        await running;
+        throw await running;
       });
       await expect(attempt).rejects.toMatchObject({
         ...retryableDatabaseError,
