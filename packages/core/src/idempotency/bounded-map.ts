@@ -21,7 +21,18 @@ export class BoundedMap<V> {
   }
 
   set(key: string, value: V): void {
-    if (!this.map.has(key)) this.order.push(key);
+    if (this.map.has(key)) this.map.set(key, value);
+    else this.add(key, value);
+  }
+
+  /** Replaces the value of a key that is present, keeping its place in the order. */
+  replace(key: string, value: V): void {
+    this.map.set(key, value);
+  }
+
+  /** Adds a key the caller knows is absent (one Map write instead of a lookup and a write). */
+  add(key: string, value: V): void {
+    this.order.push(key);
     this.map.set(key, value);
     while (this.map.size > this.max && this.head < this.order.length) {
       const oldest = this.order[this.head]!;

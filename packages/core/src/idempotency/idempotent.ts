@@ -4,6 +4,7 @@ import { IdempotencyInProgressError, IdempotencyKeyReuseError, IdempotentFailure
 import { fingerprintPayload } from "./fingerprint";
 import { type IdempotencyScope, scopedIdempotencyKey } from "./key";
 import type { IdempotencyRecord, IdempotencyStore } from "./store";
+import { type SyncIdempotencyOperations, syncOperationsOf } from "./sync-store";
 
 /** Settings of {@link beginIdempotent} and {@link idempotent}. */
 export interface IdempotencyOptions {
@@ -125,11 +126,46 @@ const defaultSleep = (milliseconds: number) =>
  * if (begin.outcome === "run") await begin.handle.complete("SO-1");
  * ```
  */
-export async function beginIdempotent<T = unknown>(
+export function beginIdempotent<T = unknown>(options: IdempotencyOptions): Promise<IdempotencyBegin<T>> {
+  try {
+    const key = scopedIdempotencyKey(options.scope, options.key);
+    const fingerprint =
+      options.fingerprint === undefined ? undefined : fingerprintPayload(options.fingerprint);
+    return claimScoped<T>(options, key, fingerprint);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * What an existing record means for a new run: its stored result, or undefined while it
+ * is in progress.
+ *
+ * @throws IdempotencyKeyReuseError, IdempotentFailureError
+ */
+function settled<T>(
+  key: string,
+  fingerprint: string | undefined,
+  record: IdempotencyRecord,
+): IdempotencyBegin<T> | undefined {
+  if (fingerprint !== undefined && record.fingerprint !== undefined && record.fingerprint !== fingerprint) {
+    throw new IdempotencyKeyReuseError(key, record);
+  }
+  if (record.status === "completed") {
+    return { outcome: "completed", result: record.result as T, record: record as IdempotencyRecord<T> };
+  }
+  if (record.status === "failed") {
+    throw new IdempotentFailureError(key, record.error ?? serializeError(undefined));
+  }
+  return undefined;
+}
+
+/** Claims an already scoped and fingerprinted key, waiting for an in-flight run if asked. */
+async function claimScoped<T>(
   options: IdempotencyOptions,
+  key: string,
+  fingerprint: string | undefined,
 ): Promise<IdempotencyBegin<T>> {
-  const key = scopedIdempotencyKey(options.scope, options.key);
-  const fingerprint = options.fingerprint === undefined ? undefined : fingerprintPayload(options.fingerprint);
   const { store, inProgressExpiryMs, retentionMs } = options;
   const clock = options.clock ?? Date;
   const sleep = options.sleep ?? defaultSleep;
@@ -147,21 +183,95 @@ export async function beginIdempotent<T = unknown>(
         handle: new ClaimHandle(store, key, fingerprint, record.claimToken, retentionMs),
       };
     }
-    if (fingerprint !== undefined && record.fingerprint !== undefined && record.fingerprint !== fingerprint) {
-      throw new IdempotencyKeyReuseError(key, record);
-    }
-    if (record.status === "completed") {
-      return { outcome: "completed", result: record.result as T, record: record as IdempotencyRecord<T> };
-    }
-    if (record.status === "failed") {
-      throw new IdempotentFailureError(key, record.error ?? serializeError(undefined));
-    }
+    const done = settled<T>(key, fingerprint, record);
+    if (done !== undefined) return done;
     const retryAfterMs = Math.max(0, (record.lockedUntil ?? clock.now()) - clock.now());
     if (poll >= maxPolls || clock.now() >= deadline) {
       throw new IdempotencyInProgressError(key, retryAfterMs);
     }
     await sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
   }
+}
+
+/**
+ * Gives a claim back after `fn` failed: stores the failure when `storeFailures` says so,
+ * releases the key otherwise. The caller sees fn's own error; if giving the claim back
+ * fails too, the claim still ends at its in-progress expiry, so that failure is attached
+ * to fn's error, not thrown.
+ */
+function giveBack(options: IdempotencyOptions, error: unknown, store: (stored: boolean) => unknown): unknown {
+  try {
+    return store(options.storeFailures?.(error) === true);
+  } catch (storeError) {
+    attachStoreError(error, storeError);
+    return undefined;
+  }
+}
+
+function attachStoreError(error: unknown, storeError: unknown): void {
+  if (typeof error === "object" && error !== null && !("idempotencyStoreError" in error)) {
+    Object.defineProperty(error, "idempotencyStoreError", { value: storeError, enumerable: false });
+  }
+}
+
+/** `idempotent` through a store's async port, from a begun claim. */
+async function runBegun<T>(
+  fn: () => T | Promise<T>,
+  options: IdempotencyOptions,
+  begun: Promise<IdempotencyBegin<T>>,
+): Promise<T> {
+  const begin = await begun;
+  if (begin.outcome === "completed") return begin.result;
+  const handle = begin.handle;
+  let result: T;
+  try {
+    const value = fn();
+    result = value instanceof Promise ? await value : (value as T);
+  } catch (error) {
+    const givenBack = giveBack(options, error, (stored) => (stored ? handle.fail(error) : handle.release()));
+    try {
+      await givenBack;
+    } catch (storeError) {
+      attachStoreError(error, storeError);
+    }
+    throw error;
+  }
+  await handle.complete(result);
+  return result;
+}
+
+/**
+ * `idempotent` through a store's synchronous operations: claim, run and complete with no
+ * promise of its own unless `fn` returns one.
+ */
+function runSync<T>(
+  fn: () => T | Promise<T>,
+  options: IdempotencyOptions,
+  sync: SyncIdempotencyOperations,
+  key: string,
+  claimToken: string,
+): Promise<T> {
+  const { retentionMs } = options;
+  const failed = (error: unknown): never => {
+    giveBack(options, error, (stored) =>
+      stored ? sync.fail(key, claimToken, serializeError(error), retentionMs) : sync.release(key, claimToken),
+    );
+    throw error;
+  };
+  let value: T | Promise<T>;
+  try {
+    value = fn();
+  } catch (error) {
+    return failed(error);
+  }
+  if (value instanceof Promise) {
+    return value.then((result: T) => {
+      sync.complete(key, claimToken, result, retentionMs);
+      return result;
+    }, failed);
+  }
+  sync.complete(key, claimToken, value, retentionMs);
+  return Promise.resolve(value);
 }
 
 /**
@@ -194,26 +304,20 @@ export async function beginIdempotent<T = unknown>(
  * });
  * ```
  */
-export async function idempotent<T>(fn: () => T | Promise<T>, options: IdempotencyOptions): Promise<T> {
-  const begin = await beginIdempotent<T>(options);
-  if (begin.outcome === "completed") return begin.result;
-  let result: T;
+export function idempotent<T>(fn: () => T | Promise<T>, options: IdempotencyOptions): Promise<T> {
+  const sync = syncOperationsOf(options.store);
+  if (sync === undefined) return runBegun(fn, options, beginIdempotent<T>(options));
   try {
-    const value = fn();
-    result = value instanceof Promise ? await value : (value as T);
+    const key = scopedIdempotencyKey(options.scope, options.key);
+    const fingerprint =
+      options.fingerprint === undefined ? undefined : fingerprintPayload(options.fingerprint);
+    const claim = sync.claim(key, fingerprint, options.inProgressExpiryMs, options.retentionMs);
+    if (claim.outcome === "claimed") return runSync(fn, options, sync, key, claim.record.claimToken);
+    const done = settled<T>(key, fingerprint, claim.record);
+    if (done?.outcome === "completed") return Promise.resolve(done.result);
+    // In progress: refuse, or wait for the first run, as the async path does.
+    return runBegun(fn, options, claimScoped<T>(options, key, fingerprint));
   } catch (error) {
-    // The caller sees fn's own error; if giving the claim back fails too, the claim
-    // still ends at its in-progress expiry, so that failure is attached, not thrown.
-    try {
-      if (options.storeFailures?.(error)) await begin.handle.fail(error);
-      else await begin.handle.release();
-    } catch (storeError) {
-      if (typeof error === "object" && error !== null && !("idempotencyStoreError" in error)) {
-        Object.defineProperty(error, "idempotencyStoreError", { value: storeError, enumerable: false });
-      }
-    }
-    throw error;
+    return Promise.reject(error);
   }
-  await begin.handle.complete(result);
-  return result;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SerializedError } from "../errors/index";
 import type { RetryClock } from "../retry/index";
 import { BoundedMap } from "./bounded-map";
+import { type SyncIdempotencyOperations, syncOperations } from "./sync-store";
 
 /** Where a key stands: running, done with a result, or done with a stored failure. */
 export type IdempotencyStatus = "in_progress" | "completed" | "failed";
@@ -177,66 +178,90 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
     return record;
   };
 
-  const insert = (record: IdempotencyRecord): void => {
-    records.set(record.key, record);
+  const finish = (
+    key: string,
+    claimToken: string,
+    retentionMs: number,
+    status: "completed" | "failed",
+    outcome: unknown,
+  ): boolean => {
+    const now = clock.now();
+    const record = held(key, claimToken, now);
+    if (record === undefined) return false;
+    record.status = status;
+    if (status === "completed") record.result = copy(outcome);
+    else record.error = copy(outcome as SerializedError);
+    record.updatedAt = now;
+    record.lockedUntil = undefined;
+    record.expiresAt = now + retentionMs;
+    return true;
   };
 
-  return {
-    async claim(request) {
+  // One Map read per claim, and one write when the key is taken: a free key is added,
+  // an expired or reclaimable record is replaced where it stands.
+  const sync: SyncIdempotencyOperations = {
+    claim(key, fingerprint, inProgressExpiryMs, retentionMs) {
       const now = clock.now();
-      const existing = live(request.key, now);
-      const reclaimable =
+      const existing = records.get(key);
+      if (
         existing !== undefined &&
-        existing.status === "in_progress" &&
-        (existing.lockedUntil ?? 0) <= now &&
-        existing.fingerprint === request.fingerprint;
-      if (existing !== undefined && !reclaimable) {
+        existing.expiresAt > now &&
+        !(
+          existing.status === "in_progress" &&
+          (existing.lockedUntil ?? 0) <= now &&
+          existing.fingerprint === fingerprint
+        )
+      ) {
         return { outcome: "existing", record: copyRecord(existing) };
       }
       const record: IdempotencyRecord = {
-        key: request.key,
-        fingerprint: request.fingerprint,
+        key,
+        fingerprint,
         status: "in_progress",
         claimToken: `${tokenPrefix}:${++serial}`,
         createdAt: now,
         updatedAt: now,
-        lockedUntil: now + request.inProgressExpiryMs,
-        expiresAt: now + Math.max(request.retentionMs, request.inProgressExpiryMs),
+        lockedUntil: now + inProgressExpiryMs,
+        expiresAt: now + Math.max(retentionMs, inProgressExpiryMs),
       };
-      insert(record);
-      return { outcome: "claimed", record: { ...record } };
+      if (existing === undefined) records.add(key, record);
+      else records.replace(key, record);
+      return { outcome: "claimed", record };
     },
-    async complete(key, claimToken, result, retentionMs) {
-      const now = clock.now();
-      const record = held(key, claimToken, now);
-      if (record === undefined) return false;
-      record.status = "completed";
-      record.result = copy(result);
-      record.updatedAt = now;
-      record.lockedUntil = undefined;
-      record.expiresAt = now + retentionMs;
-      return true;
-    },
-    async fail(key, claimToken, error, retentionMs) {
-      const now = clock.now();
-      const record = held(key, claimToken, now);
-      if (record === undefined) return false;
-      record.status = "failed";
-      record.error = copy(error);
-      record.updatedAt = now;
-      record.lockedUntil = undefined;
-      record.expiresAt = now + retentionMs;
-      return true;
-    },
-    async release(key, claimToken) {
-      const record = held(key, claimToken, clock.now());
-      if (record === undefined) return false;
+    complete: (key, claimToken, result, retentionMs) =>
+      finish(key, claimToken, retentionMs, "completed", result),
+    fail: (key, claimToken, error, retentionMs) => finish(key, claimToken, retentionMs, "failed", error),
+    release(key, claimToken) {
+      if (held(key, claimToken, clock.now()) === undefined) return false;
       records.delete(key);
       return true;
+    },
+  };
+
+  const store: IdempotencyStore & { [syncOperations]: SyncIdempotencyOperations } = {
+    [syncOperations]: sync,
+    async claim(request) {
+      const claim = sync.claim(
+        request.key,
+        request.fingerprint,
+        request.inProgressExpiryMs,
+        request.retentionMs,
+      );
+      return claim.outcome === "claimed" ? { outcome: "claimed", record: { ...claim.record } } : claim;
+    },
+    async complete(key, claimToken, result, retentionMs) {
+      return sync.complete(key, claimToken, result, retentionMs);
+    },
+    async fail(key, claimToken, error, retentionMs) {
+      return sync.fail(key, claimToken, error, retentionMs);
+    },
+    async release(key, claimToken) {
+      return sync.release(key, claimToken);
     },
     async get(key) {
       const record = live(key, clock.now());
       return record === undefined ? undefined : copyRecord(record);
     },
   };
+  return store;
 }
