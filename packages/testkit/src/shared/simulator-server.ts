@@ -165,7 +165,9 @@ export async function startSimulatorServer(settings: SimulatorServerSettings): P
         }
       });
   });
-  server.keepAliveTimeout = 1000;
+  // Clients keep connections open: Node's fetch (undici) takes 1 s off the server's
+  // Keep-Alive hint, so a hint of 1 s would make it open a new connection per request.
+  server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
