@@ -240,9 +240,29 @@ async function runBegun<T>(
   return result;
 }
 
+/** Gives a synchronous store's claim back after `fn` failed (see {@link giveBack}), then rethrows. */
+function failSync(
+  options: IdempotencyOptions,
+  sync: SyncIdempotencyOperations,
+  key: string,
+  claimToken: string,
+  error: unknown,
+): never {
+  try {
+    if (options.storeFailures?.(error) === true) {
+      sync.fail(key, claimToken, serializeError(error), options.retentionMs);
+    } else {
+      sync.release(key, claimToken);
+    }
+  } catch (storeError) {
+    attachStoreError(error, storeError);
+  }
+  throw error;
+}
+
 /**
  * `idempotent` through a store's synchronous operations: claim, run and complete with no
- * promise of its own unless `fn` returns one.
+ * promise of its own unless `fn` returns one (and no closure either, on that path).
  */
 function runSync<T>(
   fn: () => T | Promise<T>,
@@ -251,26 +271,22 @@ function runSync<T>(
   key: string,
   claimToken: string,
 ): Promise<T> {
-  const { retentionMs } = options;
-  const failed = (error: unknown): never => {
-    giveBack(options, error, (stored) =>
-      stored ? sync.fail(key, claimToken, serializeError(error), retentionMs) : sync.release(key, claimToken),
-    );
-    throw error;
-  };
   let value: T | Promise<T>;
   try {
     value = fn();
   } catch (error) {
-    return failed(error);
+    return failSync(options, sync, key, claimToken, error);
   }
   if (value instanceof Promise) {
-    return value.then((result: T) => {
-      sync.complete(key, claimToken, result, retentionMs);
-      return result;
-    }, failed);
+    return value.then(
+      (result: T) => {
+        sync.complete(key, claimToken, result, options.retentionMs);
+        return result;
+      },
+      (error: unknown) => failSync(options, sync, key, claimToken, error),
+    );
   }
-  sync.complete(key, claimToken, value, retentionMs);
+  sync.complete(key, claimToken, value, options.retentionMs);
   return Promise.resolve(value);
 }
 
@@ -312,8 +328,8 @@ export function idempotent<T>(fn: () => T | Promise<T>, options: IdempotencyOpti
     const fingerprint =
       options.fingerprint === undefined ? undefined : fingerprintPayload(options.fingerprint);
     const claim = sync.claim(key, fingerprint, options.inProgressExpiryMs, options.retentionMs);
-    if (claim.outcome === "claimed") return runSync(fn, options, sync, key, claim.record.claimToken);
-    const done = settled<T>(key, fingerprint, claim.record);
+    if (typeof claim === "string") return runSync(fn, options, sync, key, claim);
+    const done = settled<T>(key, fingerprint, claim);
     if (done?.outcome === "completed") return Promise.resolve(done.result);
     // In progress: refuse, or wait for the first run, as the async path does.
     return runBegun(fn, options, claimScoped<T>(options, key, fingerprint));

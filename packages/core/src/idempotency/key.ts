@@ -55,5 +55,10 @@ export function scopedIdempotencyKey(scope: IdempotencyScope, key: string): stri
     if (scope?.tenant !== undefined && !nonEmpty(scope.tenant)) issues.push(issue(["scope", "tenant"]));
     throw new ValidationError("Invalid idempotency key or scope", issues);
   }
-  return `${encode(scope.tenant ?? "")}/${encode(scope.system)}/${encode(scope.operation)}/${encode(key)}`;
+  const tenant = scope.tenant ?? "";
+  // One test of the four parts together: when none needs encoding, join them as they are.
+  if (SAFE.test(tenant + scope.system + scope.operation + key)) {
+    return `${tenant}/${scope.system}/${scope.operation}/${key}`;
+  }
+  return `${encode(tenant)}/${encode(scope.system)}/${encode(scope.operation)}/${encode(key)}`;
 }

@@ -212,7 +212,7 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
           existing.fingerprint === fingerprint
         )
       ) {
-        return { outcome: "existing", record: copyRecord(existing) };
+        return copyRecord(existing);
       }
       const record: IdempotencyRecord = {
         key,
@@ -226,11 +226,14 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       };
       if (existing === undefined) records.add(key, record);
       else records.replace(key, record);
-      return { outcome: "claimed", record };
+      return record.claimToken;
     },
-    complete: (key, claimToken, result, retentionMs) =>
-      finish(key, claimToken, retentionMs, "completed", result),
-    fail: (key, claimToken, error, retentionMs) => finish(key, claimToken, retentionMs, "failed", error),
+    complete(key, claimToken, result, retentionMs) {
+      return finish(key, claimToken, retentionMs, "completed", result);
+    },
+    fail(key, claimToken, error, retentionMs) {
+      return finish(key, claimToken, retentionMs, "failed", error);
+    },
     release(key, claimToken) {
       if (held(key, claimToken, clock.now()) === undefined) return false;
       records.delete(key);
@@ -247,7 +250,8 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
         request.inProgressExpiryMs,
         request.retentionMs,
       );
-      return claim.outcome === "claimed" ? { outcome: "claimed", record: { ...claim.record } } : claim;
+      if (typeof claim !== "string") return { outcome: "existing", record: claim };
+      return { outcome: "claimed", record: { ...records.get(request.key)! } };
     },
     async complete(key, claimToken, result, retentionMs) {
       return sync.complete(key, claimToken, result, retentionMs);

@@ -1,5 +1,5 @@
 import type { SerializedError } from "../errors/index";
-import type { IdempotencyClaim, IdempotencyStore } from "./store";
+import type { IdempotencyRecord, IdempotencyStore } from "./store";
 
 /**
  * The synchronous side of a store that keeps its records in this process (the memory
@@ -9,13 +9,16 @@ import type { IdempotencyClaim, IdempotencyStore } from "./store";
  * @internal
  */
 export interface SyncIdempotencyOperations {
-  /** As `IdempotencyStore.claim`; a `claimed` record is the store's own (read it, do not keep it). */
+  /**
+   * As `IdempotencyStore.claim`, without the wrapping: the claim token when this caller
+   * now holds the key, a copy of the live record otherwise.
+   */
   claim(
     key: string,
     fingerprint: string | undefined,
     inProgressExpiryMs: number,
     retentionMs: number,
-  ): IdempotencyClaim;
+  ): string | IdempotencyRecord;
   /** As `IdempotencyStore.complete`. */
   complete(key: string, claimToken: string, result: unknown, retentionMs: number): boolean;
   /** As `IdempotencyStore.fail`. */
