@@ -4,9 +4,9 @@ import { describeIdempotencyStoreConformance } from "../testing/idempotency-stor
 import { createManualClock } from "../testing/manual-clock";
 import { BoundedMap } from "./bounded-map";
 import { canonicalJson, fingerprintPayload } from "./fingerprint";
-import { beginIdempotent, idempotent } from "./idempotent";
+import { beginIdempotent, type IdempotencyOptions, idempotent } from "./idempotent";
 import { scopedIdempotencyKey } from "./key";
-import { createMemoryIdempotencyStore } from "./store";
+import { createMemoryIdempotencyStore, type IdempotencyStore } from "./store";
 
 describeIdempotencyStoreConformance("memory", ({ clock }) => createMemoryIdempotencyStore({ clock }));
 
@@ -162,5 +162,115 @@ describe("bounded map", () => {
     expect(map.get("k0")).toBeUndefined();
     const order = (map as unknown as { order: string[]; head: number }).order;
     expect(order.length).toBeLessThanOrEqual(100 * 2 + 1024 + 1024);
+  });
+});
+
+describe("idempotent on the memory store's synchronous path", () => {
+  // The same store seen only through its async port, so idempotent takes the general path.
+  const portOnly = (store: IdempotencyStore): IdempotencyStore => ({
+    claim: (request) => store.claim(request),
+    complete: (key, token, result, retentionMs) => store.complete(key, token, result, retentionMs),
+    fail: (key, token, error, retentionMs) => store.fail(key, token, error, retentionMs),
+    release: (key, token) => store.release(key, token),
+    get: (key) => store.get(key),
+  });
+
+  const settle = (promise: Promise<unknown>) =>
+    promise.then(
+      (value) => ({ value }),
+      (error: { name: string; code?: string; message?: string }) => ({
+        error: `${error.name}: ${error.code ?? error.message}`,
+      }),
+    );
+
+  async function script(store: IdempotencyStore) {
+    const options = (key: string, extra: Partial<IdempotencyOptions> = {}): IdempotencyOptions => ({
+      store,
+      key,
+      scope: { tenant: "acme", system: "wms", operation: "adjust-stock" },
+      inProgressExpiryMs: 1_000,
+      retentionMs: 60_000,
+      ...extra,
+    });
+    const runs: string[] = [];
+    const ran = <T>(name: string, result: T): T => {
+      runs.push(name);
+      return result;
+    };
+    const outcomes: unknown[] = [];
+    const permanent = (error: unknown) => (error as Error).message === "permanent";
+    // A synchronous result is stored and replayed.
+    outcomes.push(await settle(idempotent(() => ran("a1", { moved: "3" }), options("a"))));
+    outcomes.push(await settle(idempotent(() => ran("a2", { moved: "9" }), options("a"))));
+    // A synchronous throw releases the key; the retry runs.
+    const failing = () => {
+      runs.push("b");
+      throw new Error("transient");
+    };
+    outcomes.push(await settle(idempotent(failing, options("b"))));
+    outcomes.push(await settle(idempotent(() => ran("b2", 2), options("b"))));
+    // A stored failure replays without running again.
+    const permanentFailure = () => {
+      runs.push("c");
+      throw new Error("permanent");
+    };
+    outcomes.push(await settle(idempotent(permanentFailure, options("c", { storeFailures: permanent }))));
+    outcomes.push(await settle(idempotent(() => ran("c2", 3), options("c"))));
+    // An async run holds the key: a duplicate is refused, then sees the result.
+    let finish!: () => void;
+    const first = idempotent(
+      () => new Promise<string>((resolve) => (finish = () => resolve("done"))),
+      options("d"),
+    );
+    outcomes.push(await settle(idempotent(() => ran("d2", "again"), options("d"))));
+    finish();
+    outcomes.push(await settle(first));
+    outcomes.push(await settle(idempotent(() => ran("d3", "again"), options("d"))));
+    // A different payload on a used key is refused.
+    outcomes.push(await settle(idempotent(() => 1, options("e", { fingerprint: { q: "1" } }))));
+    outcomes.push(await settle(idempotent(() => 1, options("e", { fingerprint: { q: "2" } }))));
+    // The caller's result object is not the stored one.
+    const result = { lines: ["x"] };
+    await idempotent(() => result, options("f"));
+    result.lines.push("mutated");
+    outcomes.push(await settle(idempotent(() => ({ lines: [] }), options("f"))));
+    return { runs, outcomes };
+  }
+
+  it("answers exactly as the async port does", async () => {
+    const fast = await script(createMemoryIdempotencyStore());
+    const general = await script(portOnly(createMemoryIdempotencyStore()));
+    expect(fast).toEqual(general);
+    expect(fast.runs).toEqual(["a1", "b", "b2", "c"]);
+    expect(fast.outcomes).toEqual([
+      { value: { moved: "3" } },
+      { value: { moved: "3" } },
+      { error: "Error: transient" },
+      { value: 2 },
+      { error: "Error: permanent" },
+      { error: "IdempotentFailureError: UNKNOWN" },
+      { error: "IdempotencyInProgressError: IDEMPOTENCY_IN_PROGRESS" },
+      { value: "done" },
+      { value: "done" },
+      { value: 1 },
+      { error: "IdempotencyKeyReuseError: IDEMPOTENCY_KEY_REUSED" },
+      { value: { lines: ["x"] } },
+    ]);
+  });
+
+  it("returns a promise, never throws, when the key or scope is invalid", () => {
+    const run = () =>
+      idempotent(() => 1, {
+        store: createMemoryIdempotencyStore(),
+        key: "",
+        scope: { system: "wms", operation: "adjust-stock" },
+        inProgressExpiryMs: 1_000,
+        retentionMs: 1_000,
+      });
+    let promise: Promise<number> | undefined;
+    expect(() => {
+      promise = run();
+    }).not.toThrow();
+    return expect(promise).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
   });
 });
