@@ -45,6 +45,23 @@ describe("scoped keys", () => {
     );
   });
 
+  it("joins safe parts as they are and percent-encodes any part that is not", () => {
+    const part = fc.string({
+      minLength: 1,
+      maxLength: 8,
+      unit: fc.constantFrom("a", "Z", "9", "-", "/", "%", " ", "é", "~"),
+    });
+    fc.assert(
+      fc.property(fc.option(part, { nil: undefined }), part, part, part, (tenant, system, operation, key) => {
+        const encode = (value: string) =>
+          /^[A-Za-z0-9\-_.!~*'()]*$/.test(value) ? value : encodeURIComponent(value);
+        expect(scopedIdempotencyKey({ tenant, system, operation }, key)).toBe(
+          [tenant ?? "", system, operation, key].map(encode).join("/"),
+        );
+      }),
+    );
+  });
+
   it("refuses an empty key or scope with issues that name the field", async () => {
     const store = createMemoryIdempotencyStore();
     const run = idempotent(async () => 1, {

@@ -98,6 +98,9 @@ class ClaimHandle implements IdempotencyClaimHandle {
   }
 }
 
+/** One settled promise for the many runs whose `fn` returns nothing (handlers, mostly). */
+const resolvedUndefined: Promise<undefined> = Promise.resolve(undefined);
+
 const defaultSleep = (milliseconds: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, milliseconds));
 
@@ -287,7 +290,7 @@ function runSync<T>(
     );
   }
   sync.complete(key, claimToken, value, options.retentionMs);
-  return Promise.resolve(value);
+  return value === undefined ? (resolvedUndefined as Promise<T>) : Promise.resolve(value);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { ValidationError, type ValidationIssue } from "../errors/index";
 
 const SAFE = /^[A-Za-z0-9\-_.!~*'()]*$/;
+const SAFE_JOINED =
+  /^[A-Za-z0-9\-_.!~*'()]*\/[A-Za-z0-9\-_.!~*'()]*\/[A-Za-z0-9\-_.!~*'()]*\/[A-Za-z0-9\-_.!~*'()]*$/;
 
 function encode(part: string): string {
   return SAFE.test(part) ? part : encodeURIComponent(part);
@@ -56,9 +58,9 @@ export function scopedIdempotencyKey(scope: IdempotencyScope, key: string): stri
     throw new ValidationError("Invalid idempotency key or scope", issues);
   }
   const tenant = scope.tenant ?? "";
-  // One test of the four parts together: when none needs encoding, join them as they are.
-  if (SAFE.test(tenant + scope.system + scope.operation + key)) {
-    return `${tenant}/${scope.system}/${scope.operation}/${key}`;
-  }
+  // Joined as they are, the parts need no encoding when the only slashes are the three
+  // separators (no safe character is a slash): one string and one test for the common case.
+  const joined = `${tenant}/${scope.system}/${scope.operation}/${key}`;
+  if (SAFE_JOINED.test(joined)) return joined;
   return `${encode(tenant)}/${encode(scope.system)}/${encode(scope.operation)}/${encode(key)}`;
 }
