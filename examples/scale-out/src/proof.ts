@@ -9,22 +9,11 @@
  * `DISTRO_NATS_URL` (required), `SCALE_OUT_ERP_RPS` (default 200), `SCALE_OUT_KILL_EVERY_MS`
  * (default 3,000), `SCALE_OUT_SEED`.
  */
-import { runScaleOut } from "./run";
+import { runScaleOut, scaleOutServicesFromEnv } from "./run";
 
 const orders = Number(process.argv[2] ?? 10_000);
 const workers = Number(process.argv[3] ?? 4);
-const services = {
-  postgresUrl: process.env.DISTRO_PG_URL,
-  natsUrl: process.env.DISTRO_NATS_URL,
-  redisUrl: process.env.DISTRO_REDIS_URL,
-};
-const missing = Object.entries({
-  DISTRO_PG_URL: services.postgresUrl,
-  DISTRO_NATS_URL: services.natsUrl,
-  DISTRO_REDIS_URL: services.redisUrl,
-})
-  .filter(([, value]) => !value)
-  .map(([name]) => name);
+const { services, missing } = scaleOutServicesFromEnv();
 if (missing.length > 0) {
   console.error(`proof: set ${missing.join(", ")} (PostgreSQL, NATS JetStream and Redis are required)`);
   process.exit(2);

@@ -41,6 +41,34 @@ export interface ScaleOutServices {
   redisUrl?: string;
 }
 
+/**
+ * The services named by `DISTRO_PG_URL`, `DISTRO_NATS_URL` and `DISTRO_REDIS_URL`, and the
+ * names of the variables that are unset (a run on worker processes needs all three).
+ *
+ * @param env - where to read them (default `process.env`)
+ * @returns the services and the missing variable names
+ */
+export function scaleOutServicesFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  services: ScaleOutServices;
+  missing: string[];
+} {
+  const variables = {
+    DISTRO_PG_URL: env.DISTRO_PG_URL,
+    DISTRO_NATS_URL: env.DISTRO_NATS_URL,
+    DISTRO_REDIS_URL: env.DISTRO_REDIS_URL,
+  };
+  return {
+    services: {
+      postgresUrl: variables.DISTRO_PG_URL,
+      natsUrl: variables.DISTRO_NATS_URL,
+      redisUrl: variables.DISTRO_REDIS_URL,
+    },
+    missing: Object.entries(variables)
+      .filter(([, value]) => !value)
+      .map(([name]) => name),
+  };
+}
+
 /** Settings of {@link runScaleOut}. */
 export interface ScaleOutOptions {
   /** Valid orders to book. */

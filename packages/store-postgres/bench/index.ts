@@ -25,6 +25,7 @@ import {
   runScaleOut,
   type ScaleOutOptions,
   type ScaleOutReport,
+  scaleOutServicesFromEnv,
 } from "../../../examples/scale-out/src/index";
 import {
   connectPostgres,
@@ -37,11 +38,7 @@ import {
 
 const smoke = process.env.DISTRO_BENCH_SMOKE === "1";
 const orders = Number(process.env.DISTRO_BENCH_ORDERS ?? (smoke ? 100 : 20_000));
-const services = {
-  postgresUrl: process.env.DISTRO_PG_URL,
-  natsUrl: process.env.DISTRO_NATS_URL,
-  redisUrl: process.env.DISTRO_REDIS_URL,
-};
+const { services, missing } = scaleOutServicesFromEnv();
 
 const common: Omit<ScaleOutOptions, "engine"> = {
   orders,
@@ -147,13 +144,6 @@ console.log(
 const reports: ScaleOutReport[] = [];
 let pg1: ScaleOutReport | undefined;
 let pg4: ScaleOutReport | undefined;
-const missing = Object.entries({
-  DISTRO_PG_URL: services.postgresUrl,
-  DISTRO_NATS_URL: services.natsUrl,
-  DISTRO_REDIS_URL: services.redisUrl,
-})
-  .filter(([, value]) => !value)
-  .map(([name]) => name);
 if (missing.length === 0) {
   pg1 = await runScaleOut({ ...common, engine: "postgres", workers: 1 });
   console.log(summarise("pg1", pg1));

@@ -1,4 +1,4 @@
-import type { MetricsRegistry } from "../metrics/registry";
+import type { CollectingMetrics } from "../metrics/otel-metrics";
 import type { ExceptionsSource } from "./sources";
 
 /**
@@ -34,11 +34,11 @@ export interface ExceptionMetricsSettings {
  * await metrics.expose(); // distro_exceptions{queue="credit-desk",status="open"} 0 ...
  * ```
  */
-export function registerExceptionMetrics(
-  registry: MetricsRegistry,
+export function registerExceptionMetrics<R extends CollectingMetrics>(
+  registry: R,
   source: ExceptionsSource,
   settings: ExceptionMetricsSettings = {},
-): MetricsRegistry {
+): R {
   const clock = settings.clock ?? Date.now;
   const items = registry.gauge("distro_exceptions", {
     help: "Unresolved exception items by queue and status",
